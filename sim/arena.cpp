@@ -1,0 +1,146 @@
+// Arena allocator for the broker's heap: see arena.h.
+//
+// Size classes of powers of two with free lists, carved from one bump region reserved with
+// mmap(MAP_NORESERVE). Each block has a 16-byte header with the requested size and the class,
+// so realloc and malloc_usable_size need no lookup. Freed blocks are reused within a run, so
+// long runs (hours of virtual keepalives) stay bounded; reset() drops everything at once.
+#include "arena.h"
+
+#include <sys/mman.h>
+
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace mqsim::arena {
+namespace {
+
+constexpr std::size_t kHeaderBytes = 16;
+constexpr unsigned kMinClass = 4;    // 16-byte blocks
+constexpr unsigned kMaxClass = 40;   // far above any single allocation of one run
+
+struct Header {
+  std::uint64_t size_bytes;          // what the caller asked for
+  std::uint32_t size_class;          // block = 2^size_class bytes, header included
+  std::uint32_t magic;               // catches frees of pointers into the middle of a block
+};
+static_assert(sizeof(Header) == kHeaderBytes);
+constexpr std::uint32_t kMagic = 0xA7E9A5ED;
+
+struct FreeBlock { FreeBlock* next; };
+
+char* g_base = nullptr;
+std::size_t g_capacity = 0;
+std::size_t g_used = 0;              // bump offset
+std::size_t g_live = 0;
+std::size_t g_peak = 0;
+FreeBlock* g_free[kMaxClass + 1] = {};
+
+unsigned class_for(std::size_t total_bytes) {
+  unsigned c = kMinClass;
+  while ((std::size_t{1} << c) < total_bytes) ++c;
+  assert(c <= kMaxClass);
+  return c;
+}
+
+Header* header_of(const void* ptr) {
+  auto* h = reinterpret_cast<Header*>(const_cast<char*>(static_cast<const char*>(ptr)) - kHeaderBytes);
+  if (h->magic != kMagic) {
+    std::fprintf(stderr, "mqsim arena: free of a pointer that is not a block start (%p)\n", ptr);
+    std::abort();
+  }
+  return h;
+}
+
+}  // namespace
+
+void init(std::size_t capacity_bytes) {
+  if (g_base != nullptr) return;
+  void* p = mmap(nullptr, capacity_bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) {
+    std::perror("mqsim arena: mmap");
+    std::abort();
+  }
+  g_base = static_cast<char*>(p);
+  g_capacity = capacity_bytes;
+}
+
+void reset() {
+  assert(g_base != nullptr);
+  // Give the touched pages back so a worker's resident memory stays bounded across runs.
+  if (g_used > (std::size_t{64} << 20)) madvise(g_base, g_used, MADV_DONTNEED);
+  g_used = 0;
+  g_live = 0;
+  g_peak = 0;
+  std::memset(g_free, 0, sizeof g_free);
+}
+
+bool owns(const void* ptr) {
+  const char* p = static_cast<const char*>(ptr);
+  return g_base != nullptr && p >= g_base && p < g_base + g_capacity;
+}
+
+void* allocate(std::size_t size_bytes) {
+  if (g_base == nullptr) init();
+  const unsigned c = class_for(size_bytes + kHeaderBytes);
+  const std::size_t block_bytes = std::size_t{1} << c;
+  char* block = nullptr;
+  if (g_free[c] != nullptr) {
+    block = reinterpret_cast<char*>(g_free[c]);
+    g_free[c] = g_free[c]->next;
+  } else {
+    if (g_used + block_bytes > g_capacity) return nullptr;  // the broker handles ENOMEM itself
+    block = g_base + g_used;
+    g_used += block_bytes;
+  }
+  auto* h = reinterpret_cast<Header*>(block);
+  h->size_bytes = size_bytes;
+  h->size_class = c;
+  h->magic = kMagic;
+  g_live += size_bytes;
+  if (g_live > g_peak) g_peak = g_live;
+  return block + kHeaderBytes;
+}
+
+void* allocate_zeroed(std::size_t count, std::size_t size_bytes) {
+  if (size_bytes != 0 && count > SIZE_MAX / size_bytes) return nullptr;
+  void* p = allocate(count * size_bytes);
+  if (p != nullptr) std::memset(p, 0, count * size_bytes);
+  return p;
+}
+
+void release(void* ptr) {
+  if (ptr == nullptr) return;
+  assert(owns(ptr));
+  Header* h = header_of(ptr);
+  assert(g_live >= h->size_bytes);
+  g_live -= h->size_bytes;
+  h->magic = 0;
+  auto* f = reinterpret_cast<FreeBlock*>(h);
+  f->next = g_free[h->size_class];
+  g_free[h->size_class] = f;
+}
+
+void* reallocate(void* ptr, std::size_t size_bytes) {
+  if (ptr == nullptr) return allocate(size_bytes);
+  Header* h = header_of(ptr);
+  if (size_bytes + kHeaderBytes <= (std::size_t{1} << h->size_class)) {
+    g_live = g_live - h->size_bytes + size_bytes;
+    if (g_live > g_peak) g_peak = g_live;
+    h->size_bytes = size_bytes;
+    return ptr;
+  }
+  void* fresh = allocate(size_bytes);
+  if (fresh == nullptr) return nullptr;
+  std::memcpy(fresh, ptr, h->size_bytes);
+  release(ptr);
+  return fresh;
+}
+
+std::size_t usable_size(const void* ptr) { return ptr == nullptr ? 0 : header_of(ptr)->size_bytes; }
+std::size_t live_bytes() { return g_live; }
+std::size_t peak_bytes() { return g_peak; }
+
+}  // namespace mqsim::arena

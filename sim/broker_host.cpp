@@ -1,0 +1,327 @@
+// Hosting Mosquitto's main() as a coroutine over the virtual network: see broker_host.h.
+#include "broker_host.h"
+
+#include <fcntl.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "arena.h"
+
+// Mosquitto's main(), renamed by the build (-Dmain=mqsim_mosquitto_main).
+extern "C" int mqsim_mosquitto_main(int argc, char* argv[]);
+
+// The broker objects' globals, moved into sections of their own by the build (objcopy
+// --rename-section); the linker provides these bounds.
+extern "C" char __start_mqsim_broker_data[], __stop_mqsim_broker_data[];
+extern "C" char __start_mqsim_broker_bss[], __stop_mqsim_broker_bss[];
+
+namespace mqsim {
+namespace {
+
+constexpr std::size_t kStackBytes = std::size_t{1} << 20;
+constexpr const char* kConfPath = "/mqsim/mosquitto.conf";
+
+BrokerHost* g_current = nullptr;
+bool g_prepared = false;
+std::vector<char> g_data_snapshot;
+ucontext_t g_start_ctx;
+ucontext_t g_sim_ctx;
+
+// main()'s argv must be writable and outlive the coroutine.
+char g_arg0[] = "mosquitto";
+char g_arg1[] = "-c";
+char g_arg2[] = "/mqsim/mosquitto.conf";
+char* g_argv[] = {g_arg0, g_arg1, g_arg2, nullptr};
+
+std::size_t data_bytes() { return static_cast<std::size_t>(__stop_mqsim_broker_data - __start_mqsim_broker_data); }
+std::size_t bss_bytes() { return static_cast<std::size_t>(__stop_mqsim_broker_bss - __start_mqsim_broker_bss); }
+
+std::string make_sandbox_dir() {
+  // /dev/shm when present: persistence fsyncs and rewrites are memory operations there.
+  const char* base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+  return std::string(base) + "/mqsim-sandbox-" + std::to_string(getpid());
+}
+
+}  // namespace
+
+void BrokerHost::prepare_process() {
+  if (g_prepared) return;
+  // OpenSSL reads openssl.cnf on first use; doing it once here (before any fork) saves that
+  // cost in every run and keeps it out of the broker's snapshot.
+  OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, nullptr);
+  g_data_snapshot.assign(__start_mqsim_broker_data, __stop_mqsim_broker_data);
+  assert(g_data_snapshot.size() == data_bytes());
+  arena::init();
+  g_prepared = true;
+}
+
+BrokerHost* BrokerHost::current() { return g_current; }
+
+BrokerHost::BrokerHost(Network& net, Prng& prng, const std::uint64_t& now_ms, LogSink log)
+    : net_(net), prng_(prng), now_ms_(now_ms), log_(std::move(log)) {
+  assert(g_prepared && "BrokerHost::prepare_process() must run first");
+  assert(g_current == nullptr && "one broker per process at a time");
+  g_current = this;
+  stack_ = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  assert(stack_ != MAP_FAILED);
+  sandbox_dir_ = make_sandbox_dir();
+}
+
+BrokerHost::~BrokerHost() {
+  munmap(stack_, kStackBytes);
+  clear_sandbox();
+  std::error_code ec;
+  std::filesystem::remove_all(sandbox_dir_, ec);
+  g_current = nullptr;
+}
+
+void BrokerHost::reset_process_state() {
+  // Globals back to what static initialisation left; the heap dropped wholesale.
+  std::memcpy(__start_mqsim_broker_data, g_data_snapshot.data(), data_bytes());
+  std::memset(__start_mqsim_broker_bss, 0, bss_bytes());
+  arena::reset();
+  clear_sandbox();
+  listeners_.clear();
+  sockets_.clear();
+  next_fd_ = kFirstVirtualFd;
+  std::memset(signal_handlers_, 0, sizeof signal_handlers_);
+  started_ = finished_ = in_broker_ = wants_write_ = false;
+  exit_code_ = 0;
+  passes_ = 0;
+  log_partial_.clear();
+}
+
+void BrokerHost::clear_sandbox() {
+  std::error_code ec;
+  std::filesystem::remove_all(sandbox_dir_, ec);
+  std::filesystem::create_directories(sandbox_dir_ + "/mqsim", ec);
+}
+
+void BrokerHost::write_sandbox_file(const std::string& path, const std::string& content) {
+  const std::string real = sandbox_path(path.c_str(), true);
+  FILE* f = std::fopen(real.c_str(), "w");
+  assert(f != nullptr && "sandbox not writable");
+  std::fwrite(content.data(), 1, content.size(), f);
+  std::fclose(f);
+  chmod(real.c_str(), 0600);  // Mosquitto warns about world-readable password/ACL files
+}
+
+bool BrokerHost::start(const std::string& mosquitto_conf, const std::map<std::string, std::string>& files) {
+  reset_process_state();
+  write_sandbox_file(kConfPath, mosquitto_conf);
+  for (const auto& [path, content] : files) write_sandbox_file(path, content);
+  getcontext(&g_start_ctx);
+  g_start_ctx.uc_stack.ss_sp = stack_;
+  g_start_ctx.uc_stack.ss_size = kStackBytes;
+  g_start_ctx.uc_link = nullptr;
+  makecontext(&g_start_ctx, &BrokerHost::coroutine_entry, 0);
+  started_ = true;
+  // The first switch needs a context switch onto the new stack; later ones are _longjmp only
+  // (no signal-mask syscalls).
+  if (_setjmp(sim_jb_) == 0) {
+    in_broker_ = true;
+    swapcontext(&g_sim_ctx, &g_start_ctx);
+  }
+  in_broker_ = false;
+  return !finished_;
+}
+
+void BrokerHost::coroutine_entry() {
+  BrokerHost* self = g_current;
+  const int rc = mqsim_mosquitto_main(3, g_argv);
+  self->finished_ = true;
+  self->exit_code_ = rc;
+  _longjmp(self->sim_jb_, 1);
+}
+
+void BrokerHost::resume() {
+  assert(running());
+  assert(!in_broker_);
+  if (_setjmp(sim_jb_) == 0) {
+    in_broker_ = true;
+    _longjmp(broker_jb_, 1);
+  }
+  in_broker_ = false;
+}
+
+void BrokerHost::step() { resume(); }
+
+void BrokerHost::request_shutdown() {
+  assert(running());
+  // Mosquitto installs handle_sigint for SIGINT and SIGTERM; it only clears `run`.
+  if (signal_handlers_[SIGTERM] != nullptr) signal_handlers_[SIGTERM](SIGTERM);
+}
+
+bool BrokerHost::has_pending_work() const {
+  if (!running()) return false;
+  if (wants_write_) return true;
+  for (const auto& [fd, port] : listeners_) {
+    if (const_cast<Network&>(net_).pending_for(port) != nullptr) return true;
+  }
+  for (const auto& c : net_.all()) {
+    if (!c.accepted || c.broker_closed) continue;
+    if (c.to_broker.readable_bytes(now_ms_) > 0 || c.to_broker.at_eof() || c.to_broker.reset) return true;
+  }
+  return false;
+}
+
+void BrokerHost::shim_exit(int status) {
+  assert(in_broker_);
+  finished_ = true;
+  exit_code_ = status;
+  _longjmp(sim_jb_, 1);
+}
+
+// ---- the broker's sockets ----
+
+int BrokerHost::shim_socket() {
+  const int fd = next_fd_++;
+  sockets_[fd] = true;
+  return fd;
+}
+
+int BrokerHost::shim_listen_bind(int fd, std::uint16_t port) {
+  assert(sockets_.count(fd) == 1);
+  for (const auto& [other_fd, other_port] : listeners_) {
+    if (other_port == port) {
+      errno = EADDRINUSE;
+      return -1;
+    }
+  }
+  listeners_[fd] = port;
+  return 0;
+}
+
+int BrokerHost::shim_accept(int fd, std::uint32_t* conn_out) {
+  auto it = listeners_.find(fd);
+  if (it == listeners_.end()) {
+    errno = EINVAL;
+    return -1;
+  }
+  Connection* c = net_.pending_for(it->second);
+  if (c == nullptr) {
+    errno = EAGAIN;
+    return -1;
+  }
+  c->accepted = true;
+  c->broker_fd = next_fd_++;
+  *conn_out = c->id;
+  return c->broker_fd;
+}
+
+long BrokerHost::shim_read(int fd, void* buf, std::size_t size_bytes) {
+  Connection* c = net_.by_broker_fd(fd);
+  if (c == nullptr) {
+    errno = EBADF;
+    return -1;
+  }
+  if (c->to_broker.reset) {
+    errno = ECONNRESET;
+    return -1;
+  }
+  const std::size_t budget = net_.io_budget(*c, size_bytes, prng_);
+  const std::size_t n = c->to_broker.read(static_cast<std::uint8_t*>(buf), budget, now_ms_);
+  if (n > 0) return static_cast<long>(n);
+  if (c->to_broker.at_eof()) return 0;
+  errno = EAGAIN;
+  return -1;
+}
+
+long BrokerHost::shim_send(int fd, const void* buf, std::size_t size_bytes) {
+  Connection* c = net_.by_broker_fd(fd);
+  if (c == nullptr) {
+    errno = EBADF;
+    return -1;
+  }
+  if (c->to_client.reset || c->client_closed) {
+    errno = c->to_client.reset ? ECONNRESET : EPIPE;
+    return -1;
+  }
+  const std::size_t n = net_.io_budget(*c, size_bytes, prng_);
+  c->to_client.write(static_cast<const std::uint8_t*>(buf), n, now_ms_ + c->faults.latency_ms);
+  return static_cast<long>(n);
+}
+
+int BrokerHost::shim_close(int fd) {
+  if (listeners_.erase(fd) + sockets_.erase(fd) > 0) return 0;
+  Connection* c = net_.by_broker_fd(fd);
+  if (c == nullptr) {
+    errno = EBADF;
+    return -1;
+  }
+  c->broker_closed = true;
+  if (!c->to_client.reset) c->to_client.fin = true;
+  return 0;
+}
+
+// One pass of Mosquitto's loop ends here: record what the broker waits for, hand control to the
+// simulator, and when it resumes us, answer with what is ready now.
+int BrokerHost::shim_poll(struct pollfd* fds, unsigned long nfds) {
+  assert(in_broker_);
+  ++passes_;
+  wants_write_ = false;
+  for (unsigned long i = 0; i < nfds; ++i) {
+    Connection* c = fds[i].fd >= 0 ? net_.by_broker_fd(fds[i].fd) : nullptr;
+    if (c != nullptr && (fds[i].events & POLLOUT) && !c->to_client.reset && !c->client_closed) wants_write_ = true;
+  }
+  if (_setjmp(broker_jb_) == 0) _longjmp(sim_jb_, 1);
+  int ready = 0;
+  for (unsigned long i = 0; i < nfds; ++i) {
+    pollfd& p = fds[i];
+    p.revents = 0;
+    if (p.fd < 0) continue;
+    if (auto it = listeners_.find(p.fd); it != listeners_.end()) {
+      if ((p.events & POLLIN) && net_.pending_for(it->second) != nullptr) p.revents |= POLLIN;
+    } else if (Connection* c = net_.by_broker_fd(p.fd)) {
+      const bool readable = c->to_broker.readable_bytes(now_ms_) > 0 || c->to_broker.at_eof() || c->to_broker.reset;
+      if ((p.events & POLLIN) && readable) p.revents |= POLLIN;
+      if ((p.events & POLLOUT) && !c->to_client.reset && !c->client_closed) p.revents |= POLLOUT;
+    } else {
+      p.revents = POLLNVAL;
+    }
+    if (p.revents != 0) ++ready;
+  }
+  return ready;
+}
+
+void BrokerHost::shim_set_signal(int signum, void (*handler)(int)) {
+  if (signum > 0 && signum < 65) signal_handlers_[signum] = handler;
+}
+
+// The broker's stdout/stderr/syslog: cut into lines for the trace.
+void BrokerHost::shim_log(std::string_view text) {
+  constexpr std::size_t kMaxLineBytes = 4096;
+  log_partial_.append(text);
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = log_partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
+    log_(std::string_view(log_partial_).substr(start, std::min(nl - start, kMaxLineBytes)));
+  }
+  log_partial_.erase(0, start);
+}
+
+std::string BrokerHost::sandbox_path(const char* path, bool for_write) const {
+  assert(path != nullptr);
+  // Every path the broker names lives in the sandbox: a run never reads a file the schedule did
+  // not provide (a mosquitto.db left on this machine would otherwise change the run).
+  std::string mapped = sandbox_dir_ + (path[0] == '/' ? "" : "/") + path;
+  if (for_write) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(mapped).parent_path(), ec);
+  }
+  return mapped;
+}
+
+}  // namespace mqsim

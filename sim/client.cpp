@@ -1,0 +1,225 @@
+// Scripted MQTT client: see client.h.
+#include "client.h"
+
+#include <cassert>
+
+namespace mqsim {
+
+ScriptedClient::ScriptedClient(SimContext ctx, std::uint32_t index, std::string name, ClientOptions options)
+    : ctx_(ctx), index_(index), name_(std::move(name)), options_(std::move(options)) {
+  assert(index_ >= 1);
+  assert(!name_.empty());
+  if (options_.client_id.empty()) options_.client_id = name_;
+}
+
+void ScriptedClient::record(EventKind kind, std::string_view data) {
+  ctx_.trace.add(ctx_.now_ms, index_, conn_, kind, data);
+}
+
+void ScriptedClient::connect() {
+  if (connected()) close_socket("crash");  // a client that reconnects without closing first
+  conn_ = ctx_.net.dial(index_, options_.port);
+  closed_ = false;
+  connack_seen_ = false;
+  ping_outstanding_ = false;
+  inbox_.clear();
+  record(EventKind::Dial, "port " + std::to_string(options_.port));
+
+  mqtt::Packet p;
+  p.type = mqtt::PacketType::CONNECT;
+  p.protocol_level = static_cast<std::uint8_t>(options_.version);
+  p.protocol_name = options_.version == mqtt::Version::v311 ? "MQTT" : "MQTT";
+  p.clean_start = options_.clean_start;
+  p.keepalive_s = options_.keepalive_s;
+  p.client_id = options_.client_id;
+  p.username = options_.username;
+  p.password = options_.password;
+  p.will = options_.will;
+  if (options_.version == mqtt::Version::v5) {
+    if (options_.session_expiry_s) p.properties.push_back({mqtt::prop::SessionExpiryInterval, *options_.session_expiry_s, "", ""});
+    for (const auto& extra : options_.extra_connect_properties) p.properties.push_back(extra);
+    if (p.will && options_.will_delay_s) p.will->properties.push_back({mqtt::prop::WillDelayInterval, *options_.will_delay_s, "", ""});
+  }
+  send_packet(p);
+}
+
+void ScriptedClient::send_packet(const mqtt::Packet& packet) {
+  send_raw(mqtt::encode(packet, options_.version));
+}
+
+void ScriptedClient::send(const mqtt::Packet& packet) { send_packet(packet); }
+
+void ScriptedClient::send_raw(const mqtt::Bytes& bytes) {
+  if (!connected()) {
+    record(EventKind::Note, "send while not connected: dropped");
+    return;
+  }
+  Connection& c = ctx_.net.at(conn_);
+  if (c.to_broker.reset) return;
+  record(EventKind::Send, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  c.to_broker.write(bytes.data(), bytes.size(), ctx_.now_ms + c.faults.latency_ms);
+  last_send_ms_ = ctx_.now_ms;
+}
+
+std::uint16_t ScriptedClient::next_packet_id() {
+  last_packet_id_ = static_cast<std::uint16_t>(last_packet_id_ % 65535 + 1);
+  return last_packet_id_;
+}
+
+std::uint16_t ScriptedClient::publish(const std::string& topic, const std::string& payload, std::uint8_t qos,
+                                      bool retain, mqtt::Properties props) {
+  mqtt::Packet p;
+  p.type = mqtt::PacketType::PUBLISH;
+  p.topic = topic;
+  p.payload = payload;
+  p.qos = qos;
+  p.retain = retain;
+  p.packet_id = qos > 0 ? next_packet_id() : 0;
+  p.properties = std::move(props);
+  send_packet(p);
+  return p.packet_id;
+}
+
+std::uint16_t ScriptedClient::subscribe(std::vector<mqtt::Subscription> subs, mqtt::Properties props) {
+  mqtt::Packet p;
+  p.type = mqtt::PacketType::SUBSCRIBE;
+  p.packet_id = next_packet_id();
+  p.subscriptions = std::move(subs);
+  p.properties = std::move(props);
+  send_packet(p);
+  return p.packet_id;
+}
+
+std::uint16_t ScriptedClient::unsubscribe(std::vector<std::string> filters) {
+  mqtt::Packet p;
+  p.type = mqtt::PacketType::UNSUBSCRIBE;
+  p.packet_id = next_packet_id();
+  p.filters = std::move(filters);
+  send_packet(p);
+  return p.packet_id;
+}
+
+void ScriptedClient::disconnect(std::uint8_t reason_code, mqtt::Properties props) {
+  if (!connected()) return;
+  mqtt::Packet p;
+  p.type = mqtt::PacketType::DISCONNECT;
+  p.reason_code = reason_code;
+  p.properties = std::move(props);
+  send_packet(p);
+  close_socket("disconnect");
+}
+
+void ScriptedClient::crash() {
+  if (connected()) close_socket("crash");
+}
+
+void ScriptedClient::reset() {
+  if (!connected()) return;
+  Connection& c = ctx_.net.at(conn_);
+  c.to_broker.reset = true;
+  c.to_client.reset = true;
+  close_socket("reset");
+}
+
+void ScriptedClient::close_socket(const char* how) {
+  assert(conn_ != 0);
+  Connection& c = ctx_.net.at(conn_);
+  record(EventKind::Close, how);
+  c.client_closed = true;
+  if (!c.to_broker.reset) c.to_broker.fin = true;
+  closed_ = true;
+}
+
+void ScriptedClient::release_acks() {
+  acks_ = AckPolicy{};
+  while (!held_acks_.empty()) {
+    send_packet(held_acks_.front());
+    held_acks_.pop_front();
+  }
+}
+
+void ScriptedClient::answer(mqtt::PacketType type, std::uint16_t packet_id, bool withhold) {
+  mqtt::Packet ack;
+  ack.type = type;
+  ack.packet_id = packet_id;
+  if (withhold) held_acks_.push_back(ack);
+  else send_packet(ack);
+}
+
+void ScriptedClient::handle(const mqtt::Packet& p) {
+  using T = mqtt::PacketType;
+  switch (p.type) {
+    case T::CONNACK: connack_seen_ = true; break;
+    case T::PINGRESP: ping_outstanding_ = false; break;
+    case T::PUBLISH:
+      if (p.qos == 1) answer(T::PUBACK, p.packet_id, acks_.withhold_puback);
+      if (p.qos == 2) answer(T::PUBREC, p.packet_id, acks_.withhold_pubrec);
+      break;
+    case T::PUBREC:
+      if (p.reason_code < 0x80) answer(T::PUBREL, p.packet_id, acks_.withhold_pubrel);
+      break;
+    case T::PUBREL: answer(T::PUBCOMP, p.packet_id, acks_.withhold_pubcomp); break;
+    default: break;
+  }
+}
+
+bool ScriptedClient::pump() {
+  if (conn_ == 0) return false;
+  Connection& c = ctx_.net.at(conn_);
+  if (closed_) {
+    // The socket is gone on our side; whatever the broker still sends is dropped by the kernel.
+    return false;
+  }
+  if (c.to_client.reset) {
+    record(EventKind::PeerReset, "");
+    closed_ = true;
+    c.client_closed = true;
+    return true;
+  }
+  bool progressed = false;
+  std::uint8_t buf[4096];
+  const std::uint64_t now = ctx_.now_ms;
+  for (std::size_t n; (n = c.to_client.read(buf, ctx_.net.io_budget(c, sizeof buf, ctx_.prng), now)) > 0;) {
+    inbox_.insert(inbox_.end(), buf, buf + n);
+    progressed = true;
+  }
+  for (std::size_t guard = 0; guard < 1'000'000 && !inbox_.empty(); ++guard) {
+    auto probe = mqtt::probe_frame(inbox_);
+    if (probe.status == mqtt::FrameProbe::Status::NeedMore) break;
+    if (probe.status == mqtt::FrameProbe::Status::Malformed) {
+      record(EventKind::Malformed, probe.error);
+      inbox_.clear();
+      break;
+    }
+    const std::string frame(inbox_.begin(), inbox_.begin() + static_cast<long>(probe.frame_size));
+    inbox_.erase(inbox_.begin(), inbox_.begin() + static_cast<long>(probe.frame_size));
+    record(EventKind::Recv, frame);
+    auto r = mqtt::decode({reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()}, options_.version);
+    if (r.ok()) handle(*r.packet);
+  }
+  if (c.to_client.at_eof()) {
+    record(EventKind::PeerClosed, "");
+    closed_ = true;
+    c.client_closed = true;
+    if (!c.to_broker.reset) c.to_broker.fin = true;
+    progressed = true;
+  }
+  return progressed;
+}
+
+std::optional<std::uint64_t> ScriptedClient::next_timer_ms() const {
+  if (!connected() || !connack_seen_ || !options_.auto_ping || options_.keepalive_s == 0) return std::nullopt;
+  return last_send_ms_ + std::uint64_t{options_.keepalive_s} * 1000;
+}
+
+bool ScriptedClient::on_time() {
+  const auto due = next_timer_ms();
+  if (!due || *due > ctx_.now_ms) return false;
+  mqtt::Packet ping;
+  ping.type = mqtt::PacketType::PINGREQ;
+  ping_outstanding_ = true;
+  send_packet(ping);
+  return true;
+}
+
+}  // namespace mqsim

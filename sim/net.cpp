@@ -1,0 +1,104 @@
+// Virtual network: see net.h. Deterministic by construction: no clocks, no real I/O; every random
+// choice takes the run's Prng.
+#include "net.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace mqsim {
+
+void Pipe::write(const std::uint8_t* data, std::size_t size_bytes, std::uint64_t deliver_at_ms) {
+  assert(!fin && "write after the writer closed");
+  if (reset || size_bytes == 0) return;
+  Chunk chunk;
+  chunk.bytes.assign(data, data + size_bytes);
+  chunk.deliver_at_ms = deliver_at_ms;
+  // Delivery is in order: a chunk never overtakes the one before it, even with varying latency.
+  if (!chunks_.empty()) chunk.deliver_at_ms = std::max(chunk.deliver_at_ms, chunks_.back().deliver_at_ms);
+  chunks_.push_back(std::move(chunk));
+}
+
+std::size_t Pipe::readable_bytes(std::uint64_t now_ms) const {
+  if (held || reset) return 0;
+  std::size_t total = 0;
+  for (const auto& c : chunks_) {
+    if (c.deliver_at_ms > now_ms) break;
+    total += c.bytes.size() - c.offset;
+  }
+  return total;
+}
+
+std::size_t Pipe::read(std::uint8_t* out, std::size_t max_bytes, std::uint64_t now_ms) {
+  if (held || reset) return 0;
+  std::size_t copied = 0;
+  while (copied < max_bytes && !chunks_.empty() && chunks_.front().deliver_at_ms <= now_ms) {
+    Chunk& c = chunks_.front();
+    const std::size_t n = std::min(max_bytes - copied, c.bytes.size() - c.offset);
+    std::memcpy(out + copied, c.bytes.data() + c.offset, n);
+    copied += n;
+    c.offset += n;
+    if (c.offset == c.bytes.size()) chunks_.pop_front();
+  }
+  assert(copied <= max_bytes);
+  return copied;
+}
+
+std::optional<std::uint64_t> Pipe::next_delivery_ms(std::uint64_t now_ms) const {
+  if (held || reset || chunks_.empty()) return std::nullopt;
+  const std::uint64_t t = chunks_.front().deliver_at_ms;
+  return t > now_ms ? std::optional(t) : std::nullopt;
+}
+
+std::uint32_t Network::dial(std::uint32_t client, std::uint16_t port) {
+  assert(conns_.size() < kMaxConnections && "connection budget of a run exhausted");
+  Connection c;
+  c.id = static_cast<std::uint32_t>(conns_.size() + 1);
+  c.client = client;
+  c.port = port;
+  conns_.push_back(std::move(c));
+  return conns_.back().id;
+}
+
+Connection& Network::at(std::uint32_t id) {
+  assert(id >= 1 && id <= conns_.size());
+  return conns_[id - 1];
+}
+
+const Connection& Network::at(std::uint32_t id) const {
+  assert(id >= 1 && id <= conns_.size());
+  return conns_[id - 1];
+}
+
+Connection* Network::by_broker_fd(int fd) {
+  for (auto& c : conns_) {
+    if (c.accepted && !c.broker_closed && c.broker_fd == fd) return &c;
+  }
+  return nullptr;
+}
+
+Connection* Network::pending_for(std::uint16_t port) {
+  for (auto& c : conns_) {
+    if (!c.accepted && !c.client_closed && c.port == port) return &c;
+  }
+  return nullptr;
+}
+
+std::size_t Network::io_budget(Connection& c, std::size_t want_bytes, Prng& prng) const {
+  if (want_bytes <= 1 || c.faults.short_io_percent == 0) return want_bytes;
+  if (!prng.chance(c.faults.short_io_percent)) return want_bytes;
+  return prng.between(1, want_bytes - 1);
+}
+
+std::optional<std::uint64_t> Network::next_delivery_ms(std::uint64_t now_ms) const {
+  std::optional<std::uint64_t> best;
+  for (const auto& c : conns_) {
+    for (const Pipe* p : {&c.to_broker, &c.to_client}) {
+      auto t = p->next_delivery_ms(now_ms);
+      if (t && (!best || *t < *best)) best = t;
+    }
+  }
+  return best;
+}
+
+}  // namespace mqsim

@@ -1,0 +1,193 @@
+// Trace recording, parsing, text form and hash: see trace.h.
+#include "trace.h"
+
+#include <xxhash.h>
+
+#include <cassert>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+namespace mqsim {
+namespace {
+
+// Wire record: u64 time_ms | u32 client | u32 conn | u8 kind | u32 size | size bytes (host order:
+// the buffer never leaves the machine that wrote it).
+constexpr std::size_t kRecordHeaderBytes = 8 + 4 + 4 + 1 + 4;
+
+template <typename T>
+void put(std::string& out, T value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+template <typename T>
+T get(const char* p) {
+  T value;
+  std::memcpy(&value, p, sizeof value);
+  return value;
+}
+
+const char* direction(EventKind kind) {
+  switch (kind) {
+    case EventKind::Send: return "->";
+    case EventKind::Recv: return "<-";
+    default: return "  ";
+  }
+}
+
+}  // namespace
+
+const char* event_kind_name(EventKind kind) {
+  switch (kind) {
+    case EventKind::Client: return "client";
+    case EventKind::Step: return "step";
+    case EventKind::Dial: return "dial";
+    case EventKind::Send: return "send";
+    case EventKind::Recv: return "recv";
+    case EventKind::Close: return "close";
+    case EventKind::PeerClosed: return "peer-closed";
+    case EventKind::PeerReset: return "peer-reset";
+    case EventKind::Malformed: return "malformed";
+    case EventKind::Fault: return "fault";
+    case EventKind::Log: return "log";
+    case EventKind::BrokerExit: return "broker-exit";
+    case EventKind::Note: return "note";
+  }
+  return "?";
+}
+
+void TraceWriter::add(std::uint64_t time_ms, std::uint32_t client, std::uint32_t conn, EventKind kind,
+                      std::string_view data) {
+  assert(data.size() < (std::size_t{1} << 31));
+  wire_.reserve(wire_.size() + kRecordHeaderBytes + data.size());
+  put<std::uint64_t>(wire_, time_ms);
+  put<std::uint32_t>(wire_, client);
+  put<std::uint32_t>(wire_, conn);
+  put<std::uint8_t>(wire_, static_cast<std::uint8_t>(kind));
+  put<std::uint32_t>(wire_, static_cast<std::uint32_t>(data.size()));
+  wire_.append(data);
+  ++count_;
+}
+
+Trace Trace::parse(std::string_view wire) {
+  Trace t;
+  std::map<std::uint32_t, mqtt::Version> conn_version;
+  std::size_t at = 0;
+  while (wire.size() - at >= kRecordHeaderBytes) {
+    const char* p = wire.data() + at;
+    const auto size = get<std::uint32_t>(p + 17);
+    if (wire.size() - at - kRecordHeaderBytes < size) break;  // truncated by a crash
+    Event e;
+    e.time_ms = get<std::uint64_t>(p);
+    e.client = get<std::uint32_t>(p + 8);
+    e.conn = get<std::uint32_t>(p + 12);
+    e.kind = static_cast<EventKind>(get<std::uint8_t>(p + 16));
+    e.data.assign(p + kRecordHeaderBytes, size);
+    at += kRecordHeaderBytes + size;
+    if (e.kind == EventKind::Client) t.client_names_.push_back(e.data);
+    if (e.kind == EventKind::Send || e.kind == EventKind::Recv) {
+      const auto* bytes = reinterpret_cast<const std::uint8_t*>(e.data.data());
+      // A connection speaks the version its CONNECT announced (byte 6 + name length, 3.1.2.2).
+      if (e.kind == EventKind::Send && size >= 2 && (bytes[0] >> 4) == 1) {
+        auto r = mqtt::decode({bytes, size}, mqtt::Version::v5);
+        if (r.ok()) conn_version[e.conn] = r.packet->protocol_level == 4 ? mqtt::Version::v311 : mqtt::Version::v5;
+      }
+      e.version = conn_version.count(e.conn) ? conn_version[e.conn] : mqtt::Version::v5;
+      auto r = mqtt::decode({bytes, size}, e.version);
+      if (r.ok()) e.packet = std::move(r.packet);
+      else e.decode_error = r.error;
+    }
+    t.events_.push_back(std::move(e));
+  }
+  return t;
+}
+
+std::string Trace::client_name(std::uint32_t client) const {
+  if (client == 0 || client > client_names_.size()) return "-";
+  return client_names_[client - 1];
+}
+
+std::optional<std::uint32_t> Trace::client_index(std::string_view name) const {
+  for (std::size_t i = 0; i < client_names_.size(); ++i) {
+    if (client_names_[i] == name) return static_cast<std::uint32_t>(i + 1);
+  }
+  return std::nullopt;
+}
+
+std::string Trace::line(const Event& e) const {
+  char head[64];
+  std::snprintf(head, sizeof head, "%6llu.%03llu %-10s %s ", static_cast<unsigned long long>(e.time_ms / 1000),
+                static_cast<unsigned long long>(e.time_ms % 1000), client_name(e.client).c_str(), direction(e.kind));
+  std::string out = head;
+  if (e.kind == EventKind::Send || e.kind == EventKind::Recv) {
+    out += e.packet ? mqtt::to_text(*e.packet) : "UNDECODABLE (" + e.decode_error + ")";
+  } else {
+    out += event_kind_name(e.kind);
+    if (!e.data.empty()) out += " " + e.data;
+  }
+  return out;
+}
+
+std::string Trace::text(bool with_log) const {
+  std::string out;
+  for (const auto& e : events_) {
+    if (!with_log && e.kind == EventKind::Log) continue;
+    out += line(e);
+    out += '\n';
+  }
+  return out;
+}
+
+std::uint64_t Trace::hash() const {
+  const std::string t = text(true);
+  return XXH3_64bits(t.data(), t.size());
+}
+
+std::vector<mqtt::Packet> Trace::received(std::string_view client) const {
+  std::vector<mqtt::Packet> out;
+  const auto idx = client_index(client);
+  for (const auto& e : events_) {
+    if (idx && e.client == *idx && e.kind == EventKind::Recv && e.packet) out.push_back(*e.packet);
+  }
+  return out;
+}
+
+std::vector<mqtt::Packet> Trace::received(std::string_view client, mqtt::PacketType type) const {
+  std::vector<mqtt::Packet> out;
+  for (auto& p : received(client)) {
+    if (p.type == type) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<std::string> Trace::payloads(std::string_view client, std::string_view topic) const {
+  std::vector<std::string> out;
+  for (const auto& p : received(client, mqtt::PacketType::PUBLISH)) {
+    if (p.topic == topic) out.push_back(p.payload);
+  }
+  return out;
+}
+
+bool Trace::saw_close_by_broker(std::string_view client) const {
+  const auto idx = client_index(client);
+  for (const auto& e : events_) {
+    if (idx && e.client == *idx && (e.kind == EventKind::PeerClosed || e.kind == EventKind::PeerReset)) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> Trace::log_lines() const {
+  std::vector<std::string> out;
+  for (const auto& e : events_) {
+    if (e.kind == EventKind::Log) out.push_back(e.data);
+  }
+  return out;
+}
+
+std::string hex64(std::uint64_t value) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
+}  // namespace mqsim
