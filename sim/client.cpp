@@ -41,15 +41,24 @@ void ScriptedClient::connect() {
     if (p.will && options_.will_delay_s) p.will->properties.push_back({mqtt::prop::WillDelayInterval, *options_.will_delay_s, "", ""});
   }
   send_packet(p);
+  acted();
 }
 
 void ScriptedClient::send_packet(const mqtt::Packet& packet) {
-  send_raw(mqtt::encode(packet, options_.version));
+  write_bytes(mqtt::encode(packet, options_.version));
 }
 
-void ScriptedClient::send(const mqtt::Packet& packet) { send_packet(packet); }
+void ScriptedClient::send(const mqtt::Packet& packet) {
+  send_packet(packet);
+  acted();
+}
 
 void ScriptedClient::send_raw(const mqtt::Bytes& bytes) {
+  write_bytes(bytes);
+  acted();
+}
+
+void ScriptedClient::write_bytes(const mqtt::Bytes& bytes) {
   if (!connected()) {
     record(EventKind::Note, "send while not connected: dropped");
     return;
@@ -77,6 +86,7 @@ std::uint16_t ScriptedClient::publish(const std::string& topic, const std::strin
   p.packet_id = qos > 0 ? next_packet_id() : 0;
   p.properties = std::move(props);
   send_packet(p);
+  acted();
   return p.packet_id;
 }
 
@@ -87,6 +97,7 @@ std::uint16_t ScriptedClient::subscribe(std::vector<mqtt::Subscription> subs, mq
   p.subscriptions = std::move(subs);
   p.properties = std::move(props);
   send_packet(p);
+  acted();
   return p.packet_id;
 }
 
@@ -96,6 +107,7 @@ std::uint16_t ScriptedClient::unsubscribe(std::vector<std::string> filters) {
   p.packet_id = next_packet_id();
   p.filters = std::move(filters);
   send_packet(p);
+  acted();
   return p.packet_id;
 }
 
@@ -107,10 +119,12 @@ void ScriptedClient::disconnect(std::uint8_t reason_code, mqtt::Properties props
   p.properties = std::move(props);
   send_packet(p);
   close_socket("disconnect");
+  acted();
 }
 
 void ScriptedClient::crash() {
   if (connected()) close_socket("crash");
+  acted();
 }
 
 void ScriptedClient::reset() {
@@ -119,6 +133,7 @@ void ScriptedClient::reset() {
   c.to_broker.reset = true;
   c.to_client.reset = true;
   close_socket("reset");
+  acted();
 }
 
 void ScriptedClient::close_socket(const char* how) {
@@ -136,6 +151,7 @@ void ScriptedClient::release_acks() {
     send_packet(held_acks_.front());
     held_acks_.pop_front();
   }
+  acted();
 }
 
 void ScriptedClient::answer(mqtt::PacketType type, std::uint16_t packet_id, bool withhold) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,9 @@ struct SimContext {
   TraceWriter& trace;
   Prng& prng;
   const std::uint64_t& now_ms;
+  // Called after every scripted action, so a script reads as a story: each line's effects
+  // (the broker's answers) have happened before the next line. Empty: actions only queue bytes.
+  std::function<void()> after_action;
 };
 
 class ScriptedClient {
@@ -90,7 +94,9 @@ class ScriptedClient {
 
  private:
   void record(EventKind kind, std::string_view data);
+  void acted() { if (ctx_.after_action) ctx_.after_action(); }
   void send_packet(const mqtt::Packet& packet);
+  void write_bytes(const mqtt::Bytes& bytes);
   void handle(const mqtt::Packet& packet);
   void answer(mqtt::PacketType type, std::uint16_t packet_id, bool withhold);
   std::uint16_t next_packet_id();

@@ -34,7 +34,7 @@ ScriptedClient& Sim::client(const std::string& name, ClientOptions options) {
   for (auto& c : clients_) assert(c->name() != name && "client names are unique");
   const auto index = static_cast<std::uint32_t>(clients_.size() + 1);
   trace_.add(now_ms_, index, 0, EventKind::Client, name);
-  clients_.push_back(std::make_unique<ScriptedClient>(SimContext{net_, trace_, prng_, now_ms_}, index, name, std::move(options)));
+  clients_.push_back(std::make_unique<ScriptedClient>(SimContext{net_, trace_, prng_, now_ms_, [this] { if (auto_settle_) settle(); }}, index, name, std::move(options)));
   return *clients_.back();
 }
 

@@ -6,6 +6,7 @@
 // trace.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -49,6 +50,13 @@ class Sim {
   // Lets `duration_ms` of virtual time pass, stepping the broker at every whole second and at
   // every delivery or client timer in between.
   void advance(std::uint64_t duration_ms);
+  template <typename Rep, typename Period>
+  void advance(std::chrono::duration<Rep, Period> d) {
+    advance(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
+  }
+  // With auto-settle on (the default), every client action settles before it returns. Turn it
+  // off to queue several actions at one instant before the broker sees any of them.
+  void set_auto_settle(bool on) { auto_settle_ = on; }
   // Marks the start of a script step in the trace (for people reading it).
   void step(const std::string& text);
   void note(const std::string& text);
@@ -84,6 +92,7 @@ class Sim {
   bool broker_started_ = false;
   bool exit_recorded_ = false;
   bool livelocked_ = false;
+  bool auto_settle_ = true;
 };
 
 }  // namespace mqsim
