@@ -14,7 +14,7 @@
 #include "model/mqtt/packet.h"
 #include "net.h"
 #include "prng.h"
-#include "trace.h"
+#include "model/trace.h"
 
 namespace mqsim {
 

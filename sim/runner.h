@@ -11,7 +11,7 @@
 #include <string>
 
 #include "sim.h"
-#include "trace.h"
+#include "model/trace.h"
 
 namespace mqsim {
 

@@ -17,7 +17,7 @@
 #include "client.h"
 #include "net.h"
 #include "prng.h"
-#include "trace.h"
+#include "model/trace.h"
 
 namespace mqsim {
 

@@ -2,6 +2,7 @@
 // [MQTT-3.8.4-8]), QoS 2's whole PUBREC/PUBREL/PUBCOMP handshake on both legs, and a duplicate
 // PUBLISH with the same packet id before PUBREL delivered only once [MQTT-4.3.3-10/11].
 #include "scenario.h"
+#include "seed_scripts.h"
 
 using namespace std::chrono_literals;
 using namespace mqsim;
@@ -34,15 +35,7 @@ TEST_CASE("QoS matrix: delivered QoS is min(publish QoS, subscription QoS)") {
     for (std::uint8_t pub_qos = 0; pub_qos <= 2; ++pub_qos) {
       CAPTURE(sub_qos);
       CAPTURE(pub_qos);
-      auto r = play(seed_config(), [&](Sim& sim) {
-        auto& sub = sim.client("sub");
-        sub.connect();
-        sub.subscribe({{"m/x", sub_qos}});
-        auto& pub = sim.client("pub");
-        pub.connect();
-        pub.publish("m/x", "v", pub_qos);
-        sim.advance(1s);
-      });
+      auto r = play(seed_config(), [&](Sim& sim) { seed::qos_pair(sim, sub_qos, pub_qos); });
       const auto got = r.trace.received("sub", PacketType::PUBLISH);
       REQUIRE(got.size() == 1);
       CHECK(got[0].qos == std::min(sub_qos, pub_qos));

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "scenario.h"
+#include "seed_scripts.h"
 
 using namespace std::chrono_literals;
 using namespace mqsim;
@@ -25,20 +26,7 @@ TEST_CASE("seed config (persistence true) is accepted by Mosquitto's own parser"
 // the session ends when the network connection closes [MQTT-3.1.2-23 with expiry 0], so the
 // QoS 1 message published meanwhile is not queued for "sub" and is never delivered.
 TEST_CASE("QoS 1 redelivery as the seed wrote it: v5 without session expiry loses the message") {
-  auto r = play(seed_config(), [](Sim& sim) {
-    auto& sub = sim.client("sub", {.clean_start = false});
-    sub.connect();
-    sub.subscribe({{"sensors/temp", 1}});
-    sim.advance(500ms);
-    sub.disconnect();
-    auto& pub = sim.client("pub");
-    pub.connect();
-    pub.publish("sensors/temp", "22.5", 1);
-    pub.disconnect();
-    sub.connect();
-    sim.advance(2s);
-    sub.disconnect();
-  });
+  auto r = play(seed_config(), [](Sim& sim) { seed::qos1_redelivery(sim, std::nullopt); });
   CHECK(r.trace.payloads("sub", "sensors/temp").empty());
   const auto connacks = r.trace.received("sub", PacketType::CONNACK);
   REQUIRE(connacks.size() == 2);
@@ -48,20 +36,7 @@ TEST_CASE("QoS 1 redelivery as the seed wrote it: v5 without session expiry lose
 // The same story with a Session Expiry Interval: the session (subscription and queued message)
 // outlives the connection and the message arrives after reconnecting [MQTT-3.1.2-4, 4.4].
 TEST_CASE("QoS 1 redelivery with session expiry: the queued message arrives on reconnect") {
-  auto r = play(seed_config(), [](Sim& sim) {
-    auto& sub = sim.client("sub", {.clean_start = false, .session_expiry_s = 300});
-    sub.connect();
-    sub.subscribe({{"sensors/temp", 1}});
-    sim.advance(500ms);
-    sub.disconnect();
-    auto& pub = sim.client("pub");
-    pub.connect();
-    pub.publish("sensors/temp", "22.5", 1);
-    pub.disconnect();
-    sub.connect();
-    sim.advance(2s);
-    sub.disconnect();
-  });
+  auto r = play(seed_config(), [](Sim& sim) { seed::qos1_redelivery(sim, 300); });
   CHECK(r.trace.payloads("sub", "sensors/temp") == strings({"22.5"}));
   const auto connacks = r.trace.received("sub", PacketType::CONNACK);
   REQUIRE(connacks.size() == 2);
@@ -88,28 +63,7 @@ TEST_CASE("QoS 1 redelivery for a v3.1.1 persistent session") {
 }
 
 TEST_CASE("retained message reaches a late subscriber, and an empty retained payload clears it") {
-  auto r = play(seed_config(), [](Sim& sim) {
-    auto& pub = sim.client("pub");
-    pub.connect();
-    pub.publish("device/status", "online", 1, true);
-    pub.disconnect();
-    sim.advance(5s);
-    auto& late = sim.client("sub-late");
-    late.connect();
-    late.subscribe({{"device/status", 1}});
-    sim.advance(1s);
-    late.disconnect();
-
-    sim.step("clear the retained message with an empty retained payload");
-    pub.connect();
-    pub.publish("device/status", "", 1, true);
-    pub.disconnect();
-    auto& later = sim.client("sub-later");
-    later.connect();
-    later.subscribe({{"device/status", 1}});
-    sim.advance(1s);
-    later.disconnect();
-  });
+  auto r = play(seed_config(), seed::retained_late_subscriber);
   CHECK(r.trace.payloads("sub-late", "device/status") == strings({"online"}));
   const auto late_pubs = r.trace.received("sub-late", PacketType::PUBLISH);
   REQUIRE(late_pubs.size() == 1);
@@ -118,32 +72,12 @@ TEST_CASE("retained message reaches a late subscriber, and an empty retained pay
 }
 
 TEST_CASE("Last Will is published when a device crashes") {
-  auto r = play(seed_config(), [](Sim& sim) {
-    auto& monitor = sim.client("monitor");
-    monitor.connect();
-    monitor.subscribe({{"device/+/status", 1}});
-    auto& device = sim.client("device-1", {.will = mqtt::Will{"device/1/status", "offline", 1, false, {}}});
-    device.connect();
-    device.publish("device/1/status", "online", 1, true);
-    device.crash();
-    sim.advance(3s);
-    monitor.disconnect();
-  });
+  auto r = play(seed_config(), seed::lwt_on_crash);
   CHECK(r.trace.payloads("monitor", "device/1/status") == strings({"online", "offline"}));
 }
 
 TEST_CASE("Last Will is published when keepalive expires (1.5 x keepalive of silence)") {
-  auto r = play(seed_config(), [](Sim& sim) {
-    auto& monitor = sim.client("monitor");
-    monitor.connect();
-    monitor.subscribe({{"device/+/status", 1}});
-    // A device that stops talking but keeps its socket open (hung firmware).
-    auto& device = sim.client("device-1", {.keepalive_s = 4, .will = mqtt::Will{"device/1/status", "offline", 1, false, {}}, .auto_ping = false});
-    device.connect();
-    sim.advance(5s);
-    sim.note("5 s of silence < 1.5 x 4 s: no will yet");
-    sim.advance(3s);
-  });
+  auto r = play(seed_config(), seed::lwt_on_keepalive_expiry);
   const auto& ev = r.trace.events();
   const auto monitor = *r.trace.client_index("monitor");
   std::optional<std::uint64_t> will_at_ms;
@@ -171,20 +105,7 @@ TEST_CASE("no Last Will after a normal DISCONNECT") {
 }
 
 TEST_CASE("$share/workers/jobs splits 10 jobs between 2 workers, none lost or duplicated") {
-  auto r = play(seed_config(), [](Sim& sim) {
-    auto& a = sim.client("sub-a");
-    auto& b = sim.client("sub-b");
-    a.connect();
-    a.subscribe({{"$share/workers/jobs", 1}});
-    b.connect();
-    b.subscribe({{"$share/workers/jobs", 1}});
-    sim.advance(500ms);
-    auto& pub = sim.client("pub");
-    pub.connect();
-    for (int i = 0; i < 10; ++i) pub.publish("jobs", "job-" + std::to_string(i), 1);
-    pub.disconnect();
-    sim.advance(1s);
-  });
+  auto r = play(seed_config(), seed::shared_subscription_jobs);
   const auto got_a = r.trace.payloads("sub-a", "jobs");
   const auto got_b = r.trace.payloads("sub-b", "jobs");
   CHECK(got_a.size() > 0);
@@ -199,14 +120,7 @@ TEST_CASE("$share/workers/jobs splits 10 jobs between 2 workers, none lost or du
 }
 
 TEST_CASE("$SYS/broker/clients/connected reports the connected clients after sys_interval") {
-  auto r = play(seed_config(), [](Sim& sim) {
-    auto& monitor = sim.client("monitor");
-    monitor.connect();
-    monitor.subscribe({{"$SYS/broker/clients/connected", 0}});
-    sim.client("other").connect();
-    sim.advance(15s);  // default sys_interval is 10 s
-    monitor.disconnect();
-  });
+  auto r = play(seed_config(), seed::sys_clients_connected);
   const auto values = r.trace.payloads("monitor", "$SYS/broker/clients/connected");
   REQUIRE_FALSE(values.empty());
   CHECK(values.back() == "2");
