@@ -11,6 +11,7 @@
 #include <string>
 
 #include "sim.h"
+#include "worker.h"
 #include "model/trace.h"
 
 namespace mqsim {
@@ -41,5 +42,12 @@ struct RunResult {
 };
 
 RunResult run(const SimConfig& config, const Script& script, const RunOptions& options = {});
+
+// Runs `script` on a fresh Sim in this process and returns the answer a worker sends back
+// ([status byte][trace wire]); campaigns call it inside their workers.
+std::string run_answer(const SimConfig& config, const Script& script);
+
+// Turns a worker's reply to a job that answered with run_answer() into a RunResult.
+RunResult from_worker_reply(WorkerReply reply);
 
 }  // namespace mqsim

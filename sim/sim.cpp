@@ -5,6 +5,7 @@
 // at every delivery or client timer in between) gives the broker every chance to act exactly
 // when it would in production; jumping further would move a keepalive cut later.
 #include "sim.h"
+#include "worker.h"
 
 #include <algorithm>
 #include <cassert>
@@ -14,12 +15,13 @@ namespace mqsim {
 Sim::Sim(const SimConfig& config) : prng_(config.seed) {
   BrokerHost::prepare_process();
   broker_ = std::make_unique<BrokerHost>(net_, prng_, now_ms_, [this](std::string_view l) { broker_log(l); });
+  set_crash_trace(&trace_);  // a fatal signal in this run flushes what it recorded so far
   broker_started_ = broker_->start(config.mosquitto_conf, config.files);
   if (!broker_started_) record_broker_exit();
   else settle();
 }
 
-Sim::~Sim() = default;
+Sim::~Sim() { set_crash_trace(nullptr); }
 
 void Sim::broker_log(std::string_view line) { trace_.add(now_ms_, 0, 0, EventKind::Log, line); }
 

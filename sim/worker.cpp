@@ -1,0 +1,204 @@
+// Persistent worker processes: see worker.h.
+#include "worker.h"
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+
+#include "model/trace.h"
+
+namespace mqsim {
+namespace {
+
+constexpr std::uint8_t kReplyOk = 0;
+constexpr std::uint8_t kReplyCrash = 1;
+constexpr std::uint64_t kMaxMessageBytes = std::uint64_t{1} << 32;
+
+const TraceWriter* g_crash_trace = nullptr;
+int g_crash_fd = -1;
+
+bool write_all(int fd, const void* data, std::size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+void on_fatal_signal(int sig) {
+  // Async-signal-safe only: write, signal, raise. The buffer may be mid-append; the parent's
+  // Trace::parse drops a torn last record.
+  if (g_crash_fd >= 0) {
+    const std::uint8_t kind = kReplyCrash;
+    const std::uint64_t size = g_crash_trace ? g_crash_trace->bytes().size() : 0;
+    write_all(g_crash_fd, &kind, 1);
+    write_all(g_crash_fd, &size, sizeof size);
+    if (size > 0) write_all(g_crash_fd, g_crash_trace->bytes().data(), size);
+  }
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+// Reads exactly `size` bytes before `deadline`. Returns false on EOF, error or timeout
+// (`timed_out` tells which).
+bool read_exact(int fd, void* out, std::size_t size, std::chrono::steady_clock::time_point deadline, bool* timed_out) {
+  char* p = static_cast<char*>(out);
+  while (size > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      *timed_out = true;
+      return false;
+    }
+    pollfd pfd{fd, POLLIN, 0};
+    const int ready = poll(&pfd, 1, static_cast<int>(left));
+    if (ready < 0 && errno != EINTR) return false;
+    if (ready <= 0) continue;
+    const ssize_t n = ::read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+[[noreturn]] void child_loop(const Worker::Handler& handler, int in_fd, int out_fd) {
+  install_crash_flush(out_fd);
+  std::string job;
+  for (;;) {
+    std::uint64_t size = 0;
+    bool timed_out = false;
+    const auto forever = std::chrono::steady_clock::time_point::max();
+    if (!read_exact(in_fd, &size, sizeof size, forever, &timed_out) || size > kMaxMessageBytes) _exit(0);
+    job.resize(size);
+    if (size > 0 && !read_exact(in_fd, job.data(), size, forever, &timed_out)) _exit(0);
+    const std::string answer = handler(job);
+    const std::uint8_t kind = kReplyOk;
+    const std::uint64_t answer_size = answer.size();
+    if (!write_all(out_fd, &kind, 1) || !write_all(out_fd, &answer_size, sizeof answer_size) ||
+        !write_all(out_fd, answer.data(), answer.size())) _exit(0);
+  }
+}
+
+}  // namespace
+
+void set_crash_trace(const TraceWriter* trace) { g_crash_trace = trace; }
+
+void install_crash_flush(int fd) {
+  g_crash_fd = fd;
+  for (int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, on_fatal_signal);
+}
+
+Worker::Worker(Handler handler, std::uint32_t wall_timeout_ms)
+    : handler_(std::move(handler)), wall_timeout_ms_(wall_timeout_ms) {
+  assert(handler_);
+  assert(wall_timeout_ms_ > 0);
+}
+
+Worker::~Worker() { stop(); }
+
+bool Worker::start() {
+  int down[2], up[2];
+  if (pipe(down) != 0) return false;
+  if (pipe(up) != 0) {
+    ::close(down[0]);
+    ::close(down[1]);
+    return false;
+  }
+  const pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    ::close(down[1]);
+    ::close(up[0]);
+    child_loop(handler_, down[0], up[1]);
+  }
+  ::close(down[0]);
+  ::close(up[1]);
+  pid_ = pid;
+  to_child_ = down[1];
+  from_child_ = up[0];
+  return true;
+}
+
+void Worker::stop() {
+  if (pid_ < 0) return;
+  ::close(to_child_);  // the child's read fails and it exits
+  ::close(from_child_);
+  kill(pid_, SIGKILL);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
+  pid_ = to_child_ = from_child_ = -1;
+}
+
+WorkerReply Worker::collect_death(std::string partial, bool timed_out) {
+  if (timed_out) {
+    // SIGABRT first: the child's handler flushes the trace so far, so a hang is reported with
+    // what led to it. SIGKILL after a grace period in case the handler cannot run.
+    kill(pid_, SIGABRT);
+    const auto grace = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    bool late = false;
+    std::uint8_t kind = 0;
+    std::uint64_t size = 0;
+    if (read_exact(from_child_, &kind, 1, grace, &late) && read_exact(from_child_, &size, sizeof size, grace, &late) &&
+        size <= kMaxMessageBytes) {
+      std::string flushed(size, '\0');
+      if (size == 0 || read_exact(from_child_, flushed.data(), size, grace, &late)) partial = std::move(flushed);
+    }
+    kill(pid_, SIGKILL);
+  }
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
+  ::close(to_child_);
+  ::close(from_child_);
+  pid_ = to_child_ = from_child_ = -1;
+  ++restarts_;
+  WorkerReply r;
+  r.bytes = std::move(partial);
+  if (timed_out) {
+    r.status = WorkerReply::Status::Hung;
+    r.detail = "watchdog: no answer within " + std::to_string(wall_timeout_ms_) + " ms of wall time";
+  } else if (WIFSIGNALED(status)) {
+    r.status = WorkerReply::Status::Crashed;
+    r.signal = WTERMSIG(status);
+    r.detail = std::string("crashed: signal ") + std::to_string(r.signal) + " (" + strsignal(r.signal) + ")";
+  } else {
+    r.status = WorkerReply::Status::Failed;
+    r.detail = "worker exited with status " + std::to_string(WEXITSTATUS(status)) + " during a job";
+  }
+  return r;
+}
+
+WorkerReply Worker::call(std::string_view job) {
+  if (pid_ < 0 && !start()) return {WorkerReply::Status::Failed, 0, {}, std::string("fork: ") + std::strerror(errno)};
+  const std::uint64_t size = job.size();
+  signal(SIGPIPE, SIG_IGN);  // a dead worker must not kill the parent
+  if (!write_all(to_child_, &size, sizeof size) || !write_all(to_child_, job.data(), job.size())) {
+    return collect_death({}, false);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wall_timeout_ms_);
+  bool timed_out = false;
+  std::uint8_t kind = 0;
+  std::uint64_t answer_size = 0;
+  if (!read_exact(from_child_, &kind, 1, deadline, &timed_out) ||
+      !read_exact(from_child_, &answer_size, sizeof answer_size, deadline, &timed_out) || answer_size > kMaxMessageBytes) {
+    return collect_death({}, timed_out);
+  }
+  std::string answer(answer_size, '\0');
+  if (answer_size > 0 && !read_exact(from_child_, answer.data(), answer_size, deadline, &timed_out)) {
+    return collect_death({}, timed_out);
+  }
+  if (kind == kReplyCrash) return collect_death(std::move(answer), false);
+  return {WorkerReply::Status::Ok, 0, std::move(answer), "ok"};
+}
+
+}  // namespace mqsim
