@@ -1,0 +1,45 @@
+// The mqsim program's subcommands. Each returns the process exit status:
+//   0 all good, 1 a failure was found (or reproduced), 2 bad input (one clear message on stderr).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mqsim::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFound = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitHashMismatch = 4;
+
+struct CheckArgs {
+  std::uint64_t schedules = 1000;
+  std::optional<double> time_s;
+  std::uint64_t seed = 1;
+  int size = 100;
+  std::optional<std::string> config_path;
+  std::optional<std::string> junit_path;
+  std::string out_dir = "mqsim-out";
+  std::optional<std::string> known_dir;
+  bool fail_fast = false;
+};
+int run_check(const CheckArgs& args);
+
+struct ReplayArgs {
+  std::string what;                 // a seed, a failure directory or a schedule.json
+  std::string out_dir = "mqsim-replay";
+  int size = 100;
+  std::optional<std::string> config_path;
+};
+int run_replay(const ReplayArgs& args);
+
+// Parses "30s", "5m", "8h", "90" (seconds). nullopt when malformed.
+std::optional<double> parse_duration_s(const std::string& text);
+// Reads a whole file; nullopt with `error` when it cannot.
+std::optional<std::string> read_file(const std::string& path, std::string* error);
+// Checks a mosquitto.conf with the model's reader and with Mosquitto itself (an empty run). On
+// rejection returns false with one line naming the file and line.
+bool validate_config(const std::string& path, const std::string& text, std::string* error);
+
+}  // namespace mqsim::cli

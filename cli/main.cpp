@@ -1,0 +1,49 @@
+// mqsim: property checks, exact replay and fuzz campaigns of Mosquitto's real broker code in a
+// deterministic simulator. This file only parses the command line and dispatches.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace mqsim::cli;
+  CLI::App app{"mqsim: Mosquitto's own broker code in a deterministic simulator, checked against a reference model of MQTT 5.0/3.1.1"};
+  app.require_subcommand(1);
+
+  CheckArgs check;
+  std::string time_text;
+  auto* c = app.add_subcommand("check", "Run a bounded property campaign (every PR): generated schedules against the broker, judged by the model");
+  c->add_option("--schedules,-n", check.schedules, "How many schedules (seeds) to run")->check(CLI::Range(1ULL, 1ULL << 40));
+  c->add_option("--time", time_text, "Run for this long instead (e.g. 30s, 5m, 1h)");
+  c->add_option("--seed", check.seed, "First seed");
+  c->add_option("--size", check.size, "Schedule size (rapidcheck size; ops grow with it)")->check(CLI::Range(1, 1000));
+  c->add_option("--config", check.config_path, "Run every schedule with this mosquitto.conf");
+  c->add_option("--junit", check.junit_path, "Write a JUnit XML report here");
+  c->add_option("--out", check.out_dir, "Where failure artifacts go");
+  c->add_option("--known", check.known_dir, "Known-deviations directory (default: the repository's)");
+  c->add_flag("--fail-fast", check.fail_fast, "Stop at the first new failure");
+
+  ReplayArgs replay;
+  auto* r = app.add_subcommand("replay", "Re-run a seed, a failure directory or a schedule.json exactly, and write its artifacts");
+  r->add_option("what", replay.what, "A seed number, a failure directory, or a schedule.json")->required();
+  r->add_option("--out", replay.out_dir, "Where the artifacts go");
+  r->add_option("--size", replay.size, "Schedule size used when replaying a seed")->check(CLI::Range(1, 1000));
+  r->add_option("--config", replay.config_path, "Replace the schedule's mosquitto.conf with this file");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  if (!time_text.empty()) {
+    check.time_s = parse_duration_s(time_text);
+    if (!check.time_s) {
+      std::fprintf(stderr, "mqsim check: --time: cannot read \"%s\" as a duration (use e.g. 30s, 5m, 2h)\n", time_text.c_str());
+      return kExitUsage;
+    }
+  }
+  if (c->parsed()) return run_check(check);
+  return run_replay(replay);
+}

@@ -1,0 +1,65 @@
+// Small helpers shared by the subcommands: durations, files, config validation.
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "model/broker_config.h"
+#include "sim/runner.h"
+
+namespace mqsim::cli {
+
+std::optional<double> parse_duration_s(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(used);
+  double scale = 0;
+  if (unit.empty() || unit == "s") scale = 1;
+  else if (unit == "ms") scale = 0.001;
+  else if (unit == "m" || unit == "min") scale = 60;
+  else if (unit == "h") scale = 3600;
+  else return std::nullopt;
+  if (value <= 0) return std::nullopt;
+  return value * scale;
+}
+
+std::optional<std::string> read_file(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (error) *error = path + ": cannot open (" + std::strerror(errno) + ")";
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool validate_config(const std::string& path, const std::string& text, std::string* error) {
+  std::string why;
+  if (!model::parse_broker_config(text, &why)) {
+    *error = path + ": " + why;
+    return false;
+  }
+  SimConfig c;
+  c.mosquitto_conf = text;
+  auto r = run(c, [](Sim&) {});
+  if (r.outcome == Outcome::StartFailed || r.outcome == Outcome::Crashed) {
+    // Mosquitto names the offending line itself ("Error: ... line N"); pass its words on.
+    std::string said;
+    for (const auto& l : r.trace.log_lines()) {
+      if (l.find("rror") != std::string::npos) said += (said.empty() ? "" : "; ") + l;
+    }
+    *error = path + ": Mosquitto rejects this config: " + (said.empty() ? r.detail : said);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace mqsim::cli

@@ -1,0 +1,75 @@
+// Loading and matching the known-deviations list: see known_deviations.h.
+#include "known_deviations.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#ifndef MQSIM_SOURCE_DIR
+#define MQSIM_SOURCE_DIR "."
+#endif
+
+namespace mqsim::props {
+
+std::string default_known_deviations_dir() {
+  if (const char* env = std::getenv("MQSIM_KNOWN_DEVIATIONS")) return env;
+  return std::string(MQSIM_SOURCE_DIR) + "/props/known-deviations";
+}
+
+bool KnownDeviations::load_dir(const std::string& dir, std::string* error) {
+  namespace fs = std::filesystem;
+  list_.clear();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return true;  // no list yet: nothing is tolerated
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());  // deterministic order
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto j = nlohmann::json::parse(text.str(), nullptr, false);
+    auto fail = [&](const std::string& what) {
+      if (error) *error = f.string() + ": " + what;
+      return false;
+    };
+    if (j.is_discarded() || !j.is_object()) return fail("not a JSON object");
+    KnownDeviation d;
+    d.id = f.stem().string();
+    d.path = f.string();
+    for (const char* key : {"statement", "summary", "why"}) {
+      if (!j.contains(key) || !j[key].is_string()) return fail(std::string(key) + ": missing or not a string");
+    }
+    d.statement = j["statement"];
+    d.summary = j["summary"];
+    d.why = j["why"];
+    if (j.contains("match") && j["match"].is_string()) d.match = j["match"];
+    if (j.contains("versions") && j["versions"].is_array()) {
+      for (const auto& v : j["versions"]) if (v.is_string()) d.versions.push_back(v);
+    }
+    if (j.contains("schedule")) {
+      std::string err;
+      d.schedule = schedule_from_json(j["schedule"].dump(), &err);
+      if (!d.schedule) return fail("schedule." + err);
+    }
+    list_.push_back(std::move(d));
+  }
+  return true;
+}
+
+const KnownDeviation* KnownDeviations::match(const std::string& statement, const std::string& violation_text) const {
+  for (const auto& d : list_) {
+    if (d.statement != statement) continue;
+    if (!d.match.empty() && violation_text.find(d.match) == std::string::npos) continue;
+    return &d;
+  }
+  return nullptr;
+}
+
+}  // namespace mqsim::props
