@@ -65,6 +65,10 @@ void ScriptedClient::write_bytes(const mqtt::Bytes& bytes) {
   }
   Connection& c = ctx_.net.at(conn_);
   if (c.to_broker.reset) return;
+  if (c.to_broker.fin) {
+    record(EventKind::Note, "send after half-close: dropped");
+    return;
+  }
   record(EventKind::Send, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   c.to_broker.write(bytes.data(), bytes.size(), ctx_.now_ms + c.faults.latency_ms);
   last_send_ms_ = ctx_.now_ms;
@@ -133,6 +137,15 @@ void ScriptedClient::reset() {
   c.to_broker.reset = true;
   c.to_client.reset = true;
   close_socket("reset");
+  acted();
+}
+
+void ScriptedClient::half_close() {
+  if (!connected()) return;
+  Connection& c = ctx_.net.at(conn_);
+  if (c.to_broker.fin) return;
+  record(EventKind::Close, "half-close");
+  if (!c.to_broker.reset) c.to_broker.fin = true;
   acted();
 }
 

@@ -77,6 +77,9 @@ class ScriptedClient {
   void crash();
   // Resets the connection (RST: both sides see ECONNRESET, bytes in flight are lost).
   void reset();
+  // Shuts down the sending side only (shutdown(SHUT_WR)): the broker sees EOF, the client still
+  // reads whatever the broker sends until the broker closes.
+  void half_close();
   // Sends every acknowledgement held back so far, in order, and stops withholding.
   void release_acks();
 
