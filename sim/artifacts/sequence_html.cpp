@@ -120,7 +120,8 @@ Row note_row(const Event& e, std::uint32_t lane) {
   switch (e.kind) {
     case EventKind::Dial: return {0, Shape::LaneNote, lane, false, "dial " + conn + " (" + e.data + ")", "conn"};
     case EventKind::Close:
-      return {0, Shape::LaneNote, lane, false, "close " + conn + " (" + e.data + ")", e.data == "disconnect" ? "conn" : "drop"};
+      return {0, Shape::LaneNote, lane, false, "close " + conn + " (" + e.data + ")",
+              e.data == "disconnect" || e.data == "half-close" ? "conn" : "drop"};
     case EventKind::PeerClosed: return {0, Shape::LaneNote, lane, false, "EOF from broker " + conn, "drop"};
     case EventKind::PeerReset: return {0, Shape::LaneNote, lane, false, "RST from broker " + conn, "drop"};
     case EventKind::Malformed: return {0, Shape::LaneNote, lane, false, "malformed: " + e.data, "bad"};
@@ -165,13 +166,20 @@ std::vector<Row> build_rows(const Trace& trace, const SequenceOptions& options, 
 constexpr int kTimeColumnPx = 84;
 constexpr int kLaneWidthPx = 290;
 constexpr int kActorHeightPx = 70;
+constexpr int kActorBoxWidthPx = kLaneWidthPx - 70;
 constexpr int kTopPaddingPx = 10, kBottomPaddingPx = 24;
 constexpr double kLabelCharPx = 7.3, kNoteCharPx = 6.7;  // DejaVu Sans Mono at 12 px and 11 px
 constexpr int kWhyExtraPx = 22;                           // room for the violation's explanation
 constexpr int kBarHalfWidthPx = 5;                        // half a connection's activation bar
 
-int lane_x(std::uint32_t lane) { return kTimeColumnPx + kLaneWidthPx / 2 + static_cast<int>(lane) * kLaneWidthPx; }
-int diagram_width(std::uint32_t lanes) { return kTimeColumnPx + static_cast<int>(lanes) * kLaneWidthPx; }
+// The broker's lane only needs room for its head box on its left: nothing is drawn there.
+constexpr int kBrokerX = kTimeColumnPx + kActorBoxWidthPx / 2 + 24;
+
+int lane_x(std::uint32_t lane) { return kBrokerX + static_cast<int>(lane) * kLaneWidthPx; }
+int diagram_width(std::uint32_t lanes) {
+  assert(lanes >= 1);  // the broker always has a lane
+  return lane_x(lanes - 1) + kLaneWidthPx / 2;
+}
 
 int row_height(const Row& row) {
   const int base = row.shape == Shape::Arrow ? 32 : row.shape == Shape::WideNote ? 30 : 28;
@@ -245,8 +253,8 @@ void draw_row(std::string& svg, const Trace& trace, const Row& row, int top, boo
   const int mid_y = top + row_mid(row);
   svg += "<a href=\"#e" + std::to_string(row.event) + "\"><g class=\"row " + row.style + (row.highlight ? " hl" : "") + "\"" +
          (row.highlight ? " id=\"violation\"" : "") + " data-event=\"" + std::to_string(row.event) + "\">";
-  svg += "<title>" + html(trace.line(e)) + "\n(event " + std::to_string(row.event) + ")</title>";
-  if (row.highlight) rect_at(svg, "hl-band", 0, top, frame.width_px, row_height(row), 0);
+  svg += "<title>" + html(trace.line(e)) + "\n(event " + std::to_string(row.event) + ")" +
+         (row.highlight ? "\n" + html(options.highlight_text) : "") + "</title>";
   if (new_time) text_at(svg, kTimeColumnPx - 12, mid_y + 4, "time", "end", seconds(e.time_ms));
   if (row.highlight) text_at(svg, 10, mid_y + 4, "hl-mark", "start", "\u25B6");
   if (row.shape == Shape::Arrow) draw_arrow(svg, row, mid_y, frame.width_px);
@@ -255,8 +263,10 @@ void draw_row(std::string& svg, const Trace& trace, const Row& row, int top, boo
   if (row.highlight) {
     const int left_x = kTimeColumnPx + 12;
     const std::string why = clean_text(options.highlight_text.empty() ? "violation" : options.highlight_text);
-    text_at(svg, left_x, top + row_height(row) - 8, "why", "start",
-            truncate("\u2716 " + why, fit_chars(frame.width_px - left_x - 12, kLabelCharPx)));
+    const std::string label = truncate("\u2716 " + why, fit_chars(frame.width_px - left_x - 12, kLabelCharPx));
+    const int baseline_y = top + row_height(row) - 8;
+    rect_at(svg, "why-bg", left_x - 4, baseline_y - 13, static_cast<int>(static_cast<double>(code_points(label)) * kLabelCharPx) + 8, 18, 3);
+    text_at(svg, left_x, baseline_y, "why", "start", label);
   }
   svg += "</g></a>\n";
 }
@@ -274,7 +284,9 @@ std::vector<Bar> activation_bars(const Trace& trace, const std::vector<Row>& row
     const Event& e = trace.events()[rows[r].event];
     const int mid_y = tops[r] + row_mid(rows[r]);
     if (e.kind == EventKind::Dial && rows[r].lane != 0) open[e.conn] = {rows[r].lane, mid_y + 10, end_y};
-    const bool closes = e.kind == EventKind::Close || e.kind == EventKind::PeerClosed || e.kind == EventKind::PeerReset;
+    // A half-close only shuts the client's sending side: it still reads until the broker closes.
+    const bool closes = (e.kind == EventKind::Close && e.data != "half-close") || e.kind == EventKind::PeerClosed ||
+                        e.kind == EventKind::PeerReset;
     if (closes && open.contains(e.conn)) {
       Bar bar = open[e.conn];
       bar.bottom_y = mid_y - 10;
@@ -309,6 +321,10 @@ std::string diagram_svg(const Trace& trace, const std::vector<Row>& rows, std::u
                     std::to_string(height_px) + "\" viewBox=\"0 0 " + std::to_string(width_px) + " " + std::to_string(height_px) +
                     "\" role=\"img\" aria-label=\"sequence diagram\">\n" + arrow_markers();
   rect_at(svg, "time-col", 0, 0, kTimeColumnPx, height_px, 0);
+  // The violation's band goes under the lifelines, so that they run through it unbroken.
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    if (rows[r].highlight) rect_at(svg, "hl-band", 0, tops[r], width_px, row_height(rows[r]), 0);
+  }
   for (std::uint32_t lane = 0; lane < lanes; ++lane) {
     const std::string x = std::to_string(lane_x(lane));
     svg += "<line class=\"" + std::string(lane == 0 ? "lifeline broker" : "lifeline") + "\" x1=\"" + x + "\" y1=\"0\" x2=\"" + x +
@@ -356,7 +372,7 @@ std::string actors_svg(const Trace& trace, std::uint32_t lanes) {
   std::string svg = "<svg class=\"actors-svg\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width_px) +
                     "\" height=\"" + std::to_string(kActorHeightPx) + "\">";
   text_at(svg, kTimeColumnPx - 12, kActorHeightPx - 10, "time-head", "end", "time (s)");
-  const int box_w = kLaneWidthPx - 70;
+  const int box_w = kActorBoxWidthPx;
   for (std::uint32_t lane = 0; lane < lanes; ++lane) {
     const std::string name = lane == 0 ? "broker" : clean_text(trace.client_name(lane));
     const std::string sub = lane == 0 ? "Mosquitto" : protocol_of(trace, lane);
@@ -426,6 +442,7 @@ svg text{font-family:"DejaVu Sans Mono",ui-monospace,Menlo,Consolas,monospace}
 .log .note-box{fill:#f5f5f5;stroke:#bdbdbd}
 .row:hover .label,.row:hover .note-text{text-decoration:underline}
 .hl-band{fill:#fdecea}
+.hl .label-bg,.why-bg{fill:#fdecea}
 .hl .arrow{stroke:var(--hl);stroke-width:2.6}
 .hl .label{fill:var(--hl);font-weight:700}
 .hl .note-box{fill:#fdecea;stroke:var(--hl);stroke-width:2}
@@ -434,8 +451,8 @@ svg text{font-family:"DejaVu Sans Mono",ui-monospace,Menlo,Consolas,monospace}
 .why{font:600 12px "DejaVu Sans",system-ui,sans-serif;fill:var(--hl)}
 .listing{margin-top:22px;background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 18px}
 .listing pre{margin:10px 0 0;font:12px/1.5 "DejaVu Sans Mono",ui-monospace,monospace;overflow-x:auto}
-.listing .log{display:none;color:#7a8591}
-#show-log:checked~pre .log{display:inline}
+.listing .broker-log{display:none;color:#7a8591}
+#show-log:checked~pre .broker-log{display:inline}
 .listing .hl{background:#fdecea;color:#b71c1c;font-weight:700}
 .listing .why-inline{font-weight:400}
 .listing span:target{outline:2px solid #f0b429}
@@ -449,7 +466,7 @@ std::string listing_html(const Trace& trace, const SequenceOptions& options) {
   for (std::size_t i = 0; i < events.size(); ++i) {
     const bool is_log = events[i].kind == EventKind::Log, hl = options.highlight_event == i;
     log_lines += is_log ? 1 : 0;
-    pre += "<span id=\"e" + std::to_string(i) + "\" class=\"" + event_kind_name(events[i].kind) + (is_log ? " log" : "") +
+    pre += "<span id=\"e" + std::to_string(i) + "\" class=\"" + event_kind_name(events[i].kind) + (is_log ? " broker-log" : "") +
            (hl ? " hl" : "") + "\">" + html(trace.line(events[i]));
     if (hl) pre += "<span class=\"why-inline\">   \u25C0 " + html(options.highlight_text) + "</span>";
     pre += "\n</span>";
