@@ -11,6 +11,7 @@
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 
 namespace mqsim::arena {
@@ -33,6 +34,7 @@ struct FreeBlock { FreeBlock* next; };
 char* g_base = nullptr;
 std::size_t g_capacity = 0;
 std::size_t g_used = 0;              // bump offset
+std::size_t g_touched = 0;           // high-water mark since the pages were last fresh (zero)
 std::size_t g_live = 0;
 std::size_t g_peak = 0;
 FreeBlock* g_free[kMaxClass + 1] = {};
@@ -70,7 +72,10 @@ void init(std::size_t capacity_bytes) {
 void reset() {
   assert(g_base != nullptr);
   // Give the touched pages back so a worker's resident memory stays bounded across runs.
-  if (g_used > (std::size_t{64} << 20)) madvise(g_base, g_used, MADV_DONTNEED);
+  if (g_touched > (std::size_t{64} << 20)) {
+    madvise(g_base, g_touched, MADV_DONTNEED);
+    g_touched = 0;  // the kernel hands those pages back zeroed
+  }
   g_used = 0;
   g_live = 0;
   g_peak = 0;
@@ -94,6 +99,7 @@ void* allocate(std::size_t size_bytes) {
     if (g_used + block_bytes > g_capacity) return nullptr;  // the broker handles ENOMEM itself
     block = g_base + g_used;
     g_used += block_bytes;
+    if (g_used > g_touched) g_touched = g_used;
   }
   auto* h = reinterpret_cast<Header*>(block);
   h->size_bytes = size_bytes;
@@ -106,8 +112,15 @@ void* allocate(std::size_t size_bytes) {
 
 void* allocate_zeroed(std::size_t count, std::size_t size_bytes) {
   if (size_bytes != 0 && count > SIZE_MAX / size_bytes) return nullptr;
+  const std::size_t touched_before = g_touched;
   void* p = allocate(count * size_bytes);
-  if (p != nullptr) std::memset(p, 0, count * size_bytes);
+  if (p == nullptr) return p;
+  // Pages never handed out since they were mapped (or given back) are zero already: skipping
+  // the memset spares a forked child hundreds of page faults for Mosquitto's keepalive ring.
+  char* start = static_cast<char*>(p);
+  const char* fresh_from = g_base + touched_before;
+  const std::size_t dirty = start >= fresh_from ? 0 : std::min<std::size_t>(count * size_bytes, static_cast<std::size_t>(fresh_from - start));
+  std::memset(p, 0, dirty);
   return p;
 }
 

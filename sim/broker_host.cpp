@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <ucontext.h>
@@ -49,10 +50,28 @@ char* g_argv[] = {g_arg0, g_arg1, g_arg2, nullptr};
 std::size_t data_bytes() { return static_cast<std::size_t>(__stop_mqsim_broker_data - __start_mqsim_broker_data); }
 std::size_t bss_bytes() { return static_cast<std::size_t>(__stop_mqsim_broker_bss - __start_mqsim_broker_bss); }
 
-std::string make_sandbox_dir() {
-  // /dev/shm when present: persistence fsyncs and rewrites are memory operations there.
-  const char* base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
-  return std::string(base) + "/mqsim-sandbox-" + std::to_string(getpid());
+// The sandbox of the current process, made once per process (a forked worker makes its own):
+// the per-run reset only removes the files the previous run wrote, which is much cheaper than
+// rebuilding the directory every run.
+pid_t g_sandbox_pid = -1;
+std::string g_sandbox_conf;   // the config text the sandbox holds now
+std::vector<std::string> g_sandbox_written;  // files the broker wrote since the last reset
+
+void remove_own_sandbox() {
+  std::error_code ec;
+  std::filesystem::remove_all(BrokerHost::sandbox_dir_for(getpid()), ec);
+}
+
+void ensure_sandbox(const std::string& dir) {
+  if (g_sandbox_pid == getpid()) return;
+  const bool first_in_any_process = g_sandbox_pid == -1;
+  g_sandbox_pid = getpid();
+  g_sandbox_conf.clear();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);  // a stale one from a process that had this pid
+  std::filesystem::create_directories(dir + "/mqsim", ec);
+  // Forked children inherit the handler; it removes whichever process's own sandbox exits.
+  if (first_in_any_process) std::atexit(remove_own_sandbox);
 }
 
 }  // namespace
@@ -77,14 +96,19 @@ BrokerHost::BrokerHost(Network& net, Prng& prng, const std::uint64_t& now_ms, Lo
   g_current = this;
   stack_ = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   assert(stack_ != MAP_FAILED);
-  sandbox_dir_ = make_sandbox_dir();
+  sandbox_dir_ = sandbox_dir_for(getpid());
+  ensure_sandbox(sandbox_dir_);
+}
+
+std::string BrokerHost::sandbox_dir_for(pid_t pid) {
+  // /dev/shm when present: persistence fsyncs and rewrites are memory operations there.
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (tmp ? tmp : "/tmp");
+  return base + "/mqsim-sandbox-" + std::to_string(pid);
 }
 
 BrokerHost::~BrokerHost() {
   munmap(stack_, kStackBytes);
-  clear_sandbox();
-  std::error_code ec;
-  std::filesystem::remove_all(sandbox_dir_, ec);
   g_current = nullptr;
 }
 
@@ -96,6 +120,8 @@ void BrokerHost::reset_process_state() {
   clear_sandbox();
   listeners_.clear();
   sockets_.clear();
+  interest_.clear();
+  epoll_fd_ = -1;
   next_fd_ = kFirstVirtualFd;
   std::memset(signal_handlers_, 0, sizeof signal_handlers_);
   started_ = finished_ = in_broker_ = wants_write_ = false;
@@ -105,9 +131,9 @@ void BrokerHost::reset_process_state() {
 }
 
 void BrokerHost::clear_sandbox() {
-  std::error_code ec;
-  std::filesystem::remove_all(sandbox_dir_, ec);
-  std::filesystem::create_directories(sandbox_dir_ + "/mqsim", ec);
+  // What the previous run wrote (persistence, logs, pid files) must not exist in this one.
+  for (const auto& path : g_sandbox_written) unlink(path.c_str());
+  g_sandbox_written.clear();
 }
 
 void BrokerHost::write_sandbox_file(const std::string& path, const std::string& content) {
@@ -121,8 +147,14 @@ void BrokerHost::write_sandbox_file(const std::string& path, const std::string& 
 
 bool BrokerHost::start(const std::string& mosquitto_conf, const std::map<std::string, std::string>& files) {
   reset_process_state();
-  write_sandbox_file(kConfPath, mosquitto_conf);
-  for (const auto& [path, content] : files) write_sandbox_file(path, content);
+  if (g_sandbox_conf != mosquitto_conf) {
+    write_sandbox_file(kConfPath, mosquitto_conf);
+    g_sandbox_conf = mosquitto_conf;
+  }
+  for (const auto& [path, content] : files) {
+    write_sandbox_file(path, content);
+    g_sandbox_written.push_back(sandbox_path(path.c_str(), false));  // gone before the next run
+  }
   getcontext(&g_start_ctx);
   g_start_ctx.uc_stack.ss_sp = stack_;
   g_start_ctx.uc_stack.ss_size = kStackBytes;
@@ -168,12 +200,8 @@ void BrokerHost::request_shutdown() {
 bool BrokerHost::has_pending_work() const {
   if (!running()) return false;
   if (wants_write_) return true;
-  for (const auto& [fd, port] : listeners_) {
-    if (const_cast<Network&>(net_).pending_for(port) != nullptr) return true;
-  }
-  for (const auto& c : net_.all()) {
-    if (!c.accepted || c.broker_closed) continue;
-    if (c.to_broker.readable_bytes(now_ms_) > 0 || c.to_broker.at_eof() || c.to_broker.reset) return true;
+  for (const auto& [fd, in] : interest_) {
+    if (ready_events(fd, in.events & EPOLLIN) != 0) return true;
   }
   return false;
 }
@@ -256,6 +284,11 @@ long BrokerHost::shim_send(int fd, const void* buf, std::size_t size_bytes) {
 }
 
 int BrokerHost::shim_close(int fd) {
+  interest_.erase(fd);  // the kernel drops a closed fd from epoll sets
+  if (fd == epoll_fd_) {
+    epoll_fd_ = -1;
+    return 0;
+  }
   if (listeners_.erase(fd) + sockets_.erase(fd) > 0) return 0;
   Connection* c = net_.by_broker_fd(fd);
   if (c == nullptr) {
@@ -267,34 +300,77 @@ int BrokerHost::shim_close(int fd) {
   return 0;
 }
 
-// One pass of Mosquitto's loop ends here: record what the broker waits for, hand control to the
-// simulator, and when it resumes us, answer with what is ready now.
-int BrokerHost::shim_poll(struct pollfd* fds, unsigned long nfds) {
+// What `fd` is ready for now, among `wanted` (EPOLLIN/EPOLLOUT bits).
+std::uint32_t BrokerHost::ready_events(int fd, std::uint32_t wanted) const {
+  std::uint32_t ready = 0;
+  if (auto it = listeners_.find(fd); it != listeners_.end()) {
+    if ((wanted & EPOLLIN) && const_cast<Network&>(net_).pending_for(it->second) != nullptr) ready |= EPOLLIN;
+    return ready;
+  }
+  const Connection* c = const_cast<Network&>(net_).by_broker_fd(fd);
+  if (c == nullptr) return 0;
+  // EOF and resets show as readable: the read that follows tells which.
+  const bool readable = c->to_broker.readable_bytes(now_ms_) > 0 || c->to_broker.at_eof() || c->to_broker.reset;
+  if ((wanted & EPOLLIN) && readable) ready |= EPOLLIN;
+  if ((wanted & EPOLLOUT) && !c->to_client.reset && !c->client_closed) ready |= EPOLLOUT;
+  return ready;
+}
+
+void BrokerHost::yield_from_broker() {
   assert(in_broker_);
   ++passes_;
-  wants_write_ = false;
-  for (unsigned long i = 0; i < nfds; ++i) {
-    Connection* c = fds[i].fd >= 0 ? net_.by_broker_fd(fds[i].fd) : nullptr;
-    if (c != nullptr && (fds[i].events & POLLOUT) && !c->to_client.reset && !c->client_closed) wants_write_ = true;
-  }
   if (_setjmp(broker_jb_) == 0) _longjmp(sim_jb_, 1);
-  int ready = 0;
-  for (unsigned long i = 0; i < nfds; ++i) {
-    pollfd& p = fds[i];
-    p.revents = 0;
-    if (p.fd < 0) continue;
-    if (auto it = listeners_.find(p.fd); it != listeners_.end()) {
-      if ((p.events & POLLIN) && net_.pending_for(it->second) != nullptr) p.revents |= POLLIN;
-    } else if (Connection* c = net_.by_broker_fd(p.fd)) {
-      const bool readable = c->to_broker.readable_bytes(now_ms_) > 0 || c->to_broker.at_eof() || c->to_broker.reset;
-      if ((p.events & POLLIN) && readable) p.revents |= POLLIN;
-      if ((p.events & POLLOUT) && !c->to_client.reset && !c->client_closed) p.revents |= POLLOUT;
-    } else {
-      p.revents = POLLNVAL;
-    }
-    if (p.revents != 0) ++ready;
+}
+
+int BrokerHost::shim_epoll_create() {
+  epoll_fd_ = next_fd_++;
+  return epoll_fd_;
+}
+
+int BrokerHost::shim_epoll_ctl(int epfd, int op, int fd, const struct epoll_event* event) {
+  if (epfd != epoll_fd_ || epfd < 0) {
+    errno = EBADF;
+    return -1;
   }
-  return ready;
+  const bool known = interest_.count(fd) == 1;
+  switch (op) {
+    case EPOLL_CTL_ADD:
+      if (known) return errno = EEXIST, -1;
+      interest_[fd] = {event->events, event->data.u64};
+      return 0;
+    case EPOLL_CTL_MOD:
+      if (!known) return errno = ENOENT, -1;
+      interest_[fd] = {event->events, event->data.u64};
+      return 0;
+    case EPOLL_CTL_DEL:
+      if (!known) return errno = ENOENT, -1;
+      interest_.erase(fd);
+      return 0;
+    default:
+      return errno = EINVAL, -1;
+  }
+}
+
+// One pass of Mosquitto's (epoll) loop ends here. Level-triggered, like Mosquitto's own use:
+// every ready fd is reported, in fd order (the order connections were made), at most
+// max_events of them.
+int BrokerHost::shim_epoll_wait(int epfd, struct epoll_event* events, int max_events) {
+  assert(epfd == epoll_fd_);
+  wants_write_ = false;
+  for (const auto& [fd, in] : interest_) {
+    if (ready_events(fd, in.events & EPOLLOUT) != 0) wants_write_ = true;
+  }
+  yield_from_broker();
+  int n = 0;
+  for (const auto& [fd, in] : interest_) {
+    if (n >= max_events) break;
+    const std::uint32_t ready = ready_events(fd, in.events);
+    if (ready == 0) continue;
+    events[n].events = ready;
+    events[n].data.u64 = in.data;
+    ++n;
+  }
+  return n;
 }
 
 void BrokerHost::shim_set_signal(int signum, void (*handler)(int)) {
@@ -320,6 +396,7 @@ std::string BrokerHost::sandbox_path(const char* path, bool for_write) const {
   if (for_write) {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(mapped).parent_path(), ec);
+    if (mapped != sandbox_dir_ + kConfPath) g_sandbox_written.push_back(mapped);
   }
   return mapped;
 }

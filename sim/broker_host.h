@@ -3,7 +3,7 @@
 // The broker's objects are built with their C library calls renamed to mqsim_* (see
 // vendor/interpose.syms); broker_shim.cpp implements those names by calling into the one live
 // BrokerHost. main() runs as a coroutine on its own stack: every time Mosquitto's loop calls
-// poll(), control comes back to the simulator, so one step() is exactly one pass of the loop.
+// epoll_wait(), control comes back to the simulator, so one step() is exactly one pass of the loop.
 //
 // Per run, the host puts the broker back to its pristine state: the broker's .data/.bss are
 // restored from a snapshot taken before the broker ever ran, its heap (the arena) is dropped and
@@ -12,6 +12,8 @@
 // This file must never know MQTT: the broker speaks it, the clients speak it, the host only
 // moves bytes, time and file names.
 #pragma once
+
+#include <sys/types.h>
 
 #include <csetjmp>
 #include <cstdint>
@@ -24,7 +26,7 @@
 #include "net.h"
 #include "prng.h"
 
-struct pollfd;
+struct epoll_event;
 
 namespace mqsim {
 
@@ -34,7 +36,7 @@ class BrokerHost {
   // persistence files and $SYS uptime depend only on virtual time.
   static constexpr std::int64_t kEpochS = 1767225600;
   static constexpr int kFirstVirtualFd = 1000;
-  static constexpr int kOpenMax = 1024;     // what sysconf(_SC_OPEN_MAX) answers (pollfd array size)
+  static constexpr int kOpenMax = 1024;     // what sysconf(_SC_OPEN_MAX) answers (sizes fd tables)
 
   using LogSink = std::function<void(std::string_view line)>;
 
@@ -47,9 +49,12 @@ class BrokerHost {
   // snapshot of the broker's pristine globals and initialises OpenSSL.
   static void prepare_process();
   static BrokerHost* current();
+  // The private directory a process's broker sees as its filesystem. A parent removes a dead
+  // worker's with this.
+  static std::string sandbox_dir_for(pid_t pid);
 
   // Resets the broker to pristine, writes `mosquitto_conf` as /mqsim/mosquitto.conf in the
-  // sandbox and runs main() up to its first poll (config parsed, listeners open). Returns false
+  // sandbox and runs main() up to its first epoll_wait (config parsed, listeners open). Returns false
   // when the broker exited during start-up (a config it rejects): see exit_code() and the log.
   // `files` are further files the config names (password_file, acl_file...), by absolute path.
   bool start(const std::string& mosquitto_conf, const std::map<std::string, std::string>& files = {});
@@ -76,7 +81,9 @@ class BrokerHost {
   long shim_send(int fd, const void* buf, std::size_t size_bytes);
   int shim_close(int fd);
   bool is_virtual_fd(int fd) const { return fd >= kFirstVirtualFd; }
-  int shim_poll(struct pollfd* fds, unsigned long nfds);
+  int shim_epoll_create();
+  int shim_epoll_ctl(int epfd, int op, int fd, const struct epoll_event* event);
+  int shim_epoll_wait(int epfd, struct epoll_event* events, int max_events);
   void shim_log(std::string_view text);
   void shim_set_signal(int signum, void (*handler)(int));
   [[noreturn]] void shim_exit(int status);
@@ -88,7 +95,8 @@ class BrokerHost {
  private:
   static void coroutine_entry();
   void resume();
-  [[noreturn]] void yield_to_sim_and_finish();
+  std::uint32_t ready_events(int fd, std::uint32_t wanted) const;
+  void yield_from_broker();
   void reset_process_state();
   void clear_sandbox();
   void write_sandbox_file(const std::string& path, const std::string& content);
@@ -109,9 +117,15 @@ class BrokerHost {
 
   std::map<int, std::uint16_t> listeners_;   // fd -> port (bound, listening)
   std::map<int, bool> sockets_;              // fd -> is open (listener sockets before bind)
+  struct Interest {
+    std::uint32_t events = 0;
+    std::uint64_t data = 0;                  // epoll_data, returned as given
+  };
+  int epoll_fd_ = -1;
+  std::map<int, Interest> interest_;         // the epoll interest list, by fd (reported in fd order)
   int next_fd_ = kFirstVirtualFd;
   void (*signal_handlers_[65])(int) = {};
-  bool wants_write_ = false;                 // the last poll asked POLLOUT on a writable fd
+  bool wants_write_ = false;                 // the last epoll_wait had EPOLLOUT interest on a writable fd
   std::string log_partial_;                  // a log line not yet ended by '\n'
   std::string sandbox_dir_;
 };

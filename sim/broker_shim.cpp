@@ -11,6 +11,7 @@
 #include <ifaddrs.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -164,7 +165,12 @@ int mqsim_close(int fd) {
   return host().shim_close(fd);
 }
 
-int mqsim_poll(struct pollfd* fds, nfds_t nfds, int) { return host().shim_poll(fds, nfds); }
+int mqsim_epoll_create(int) { return host().shim_epoll_create(); }
+int mqsim_epoll_create1(int) { return host().shim_epoll_create(); }
+int mqsim_epoll_ctl(int epfd, int op, int fd, struct epoll_event* event) { return host().shim_epoll_ctl(epfd, op, fd, event); }
+int mqsim_epoll_wait(int epfd, struct epoll_event* events, int max_events, int) {
+  return host().shim_epoll_wait(epfd, events, max_events);
+}
 
 // ---- time and randomness ----
 int mqsim_clock_gettime(clockid_t, struct timespec* ts) {
@@ -283,7 +289,20 @@ int mqsim_rename(const char* from, const char* to) {
   return std::rename(host().sandbox_path(from, false).c_str(), host().sandbox_path(to, true).c_str());
 }
 DIR* mqsim_opendir(const char* path) { return opendir(host().sandbox_path(path, false).c_str()); }
-int mqsim_fsync(int) { return 0; }  // the sandbox is thrown away; durability is not simulated here
+int mqsim_fsync(int) { return 0; }
+
+// Files in the sandbox belong to whoever runs the tests; to the broker they belong to its own
+// (fake) user and are private, so its ownership and permission warnings never depend on the
+// machine (they name the local user behind uid 1000 otherwise).
+int mqsim_fstat(int fd, struct stat* st) {
+  const int rc = fstat(fd, st);
+  if (rc == 0) {
+    st->st_uid = mqsim_geteuid();
+    st->st_gid = mqsim_getegid();
+    st->st_mode &= ~static_cast<mode_t>(S_IRWXG | S_IRWXO);
+  }
+  return rc;
+}  // the sandbox is thrown away; durability is not simulated here
 
 // ---- heap: the per-run arena ----
 void* mqsim_malloc(size_t size) { return mqsim::arena::allocate(size); }

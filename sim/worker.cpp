@@ -11,6 +11,9 @@
 #include <csignal>
 #include <cstring>
 
+#include <filesystem>
+
+#include "broker_host.h"
 #include "model/trace.h"
 
 namespace mqsim {
@@ -107,7 +110,18 @@ Worker::Worker(Handler handler, std::uint32_t wall_timeout_ms)
 
 Worker::~Worker() { stop(); }
 
+namespace {
+// A worker that died could not tidy up after itself.
+void remove_sandbox_of(pid_t pid) {
+  std::error_code ec;
+  std::filesystem::remove_all(BrokerHost::sandbox_dir_for(pid), ec);
+}
+}  // namespace
+
 bool Worker::start() {
+  // Before fork: OpenSSL initialised and the broker's pristine globals snapshotted once here,
+  // not in every child.
+  BrokerHost::prepare_process();
   int down[2], up[2];
   if (pipe(down) != 0) return false;
   if (pipe(up) != 0) {
@@ -137,6 +151,7 @@ void Worker::stop() {
   kill(pid_, SIGKILL);
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
+  remove_sandbox_of(pid_);
   pid_ = to_child_ = from_child_ = -1;
 }
 
@@ -158,6 +173,7 @@ WorkerReply Worker::collect_death(std::string partial, bool timed_out) {
   }
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
+  remove_sandbox_of(pid_);
   ::close(to_child_);
   ::close(from_child_);
   pid_ = to_child_ = from_child_ = -1;

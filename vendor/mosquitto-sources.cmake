@@ -2,8 +2,12 @@
 # compile definitions the simulator builds them with. This is the one place where Mosquitto
 # versions differ for the build; everything else is version-independent.
 #
-# Left out on purpose: mux_epoll.c's code (WITH_EPOLL is not defined: poll() is the loop's single
-# blocking call, which the simulator turns into its yield point), websockets, unix sockets.
+# Built like Mosquitto on Linux: WITH_EPOLL, so the event loop is the production one (events
+# handled one at a time, in the order epoll reports them) and epoll_wait() is the loop's single
+# blocking call, which the simulator turns into its yield point. (The poll() build differs: it
+# handles all writes before all reads, and crashes at shutdown when a will is sent to a
+# connected client, because mux__cleanup() has freed its pollfd array.)
+# Left out on purpose: websockets, unix sockets.
 
 set(MQSIM_MOSQ_SRCS_2_0
   lib/alias_mosq.c src/bridge.c src/bridge_topic.c src/conf.c src/conf_includedir.c src/context.c
@@ -11,7 +15,7 @@ set(MQSIM_MOSQ_SRCS_2_0
   src/handle_disconnect.c lib/handle_ping.c lib/handle_pubackcomp.c src/handle_publish.c
   lib/handle_pubrec.c lib/handle_pubrel.c lib/handle_suback.c src/handle_subscribe.c
   lib/handle_unsuback.c src/handle_unsubscribe.c src/keepalive.c src/logging.c src/loop.c
-  lib/memory_mosq.c src/memory_public.c src/mosquitto.c lib/misc_mosq.c src/mux.c src/mux_poll.c
+  lib/memory_mosq.c src/memory_public.c src/mosquitto.c lib/misc_mosq.c src/mux.c src/mux_epoll.c src/mux_poll.c
   src/net.c lib/net_mosq_ocsp.c lib/net_mosq.c lib/packet_datatypes.c lib/packet_mosq.c
   src/password_mosq.c src/persist_read_v234.c src/persist_read_v5.c src/persist_read.c
   src/persist_write_v5.c src/persist_write.c src/plugin.c src/plugin_public.c
@@ -24,7 +28,7 @@ set(MQSIM_MOSQ_SRCS_2_0
 
 set(MQSIM_MOSQ_DEFS_2_0
   CMAKE WITH_BROKER WITH_TLS WITH_TLS_PSK WITH_EC OPENSSL_API_COMPAT=0x10100000L WITH_BRIDGE
-  WITH_PERSISTENCE WITH_SYS_TREE WITH_CONTROL WITH_MEMORY_TRACKING)
+  WITH_PERSISTENCE WITH_SYS_TREE WITH_CONTROL WITH_MEMORY_TRACKING WITH_EPOLL)
 
 set(MQSIM_MOSQ_INCLUDES_2_0 . src include lib deps)
 
