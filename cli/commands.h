@@ -34,6 +34,18 @@ struct ReplayArgs {
 };
 int run_replay(const ReplayArgs& args);
 
+struct FuzzArgs {
+  double time_s = 3600;
+  std::uint32_t jobs = 1;
+  std::string shard = "1/1";
+  std::string out_dir = "mqsim-fuzz";
+  bool resume = false;
+  std::uint64_t seed = 1;
+  int size = 100;
+  std::optional<std::string> config_path;
+};
+int run_fuzz(const FuzzArgs& args);
+
 // Parses "30s", "5m", "8h", "90" (seconds). nullopt when malformed.
 std::optional<double> parse_duration_s(const std::string& text);
 // Reads a whole file; nullopt with `error` when it cannot.

@@ -31,6 +31,18 @@ int main(int argc, char** argv) {
   r->add_option("--size", replay.size, "Schedule size used when replaying a seed")->check(CLI::Range(1, 1000));
   r->add_option("--config", replay.config_path, "Replace the schedule's mosquitto.conf with this file");
 
+  FuzzArgs fuzz;
+  std::string fuzz_time = "1h";
+  auto* f = app.add_subcommand("fuzz", "Long campaign (nightly): every core, shardable across machines, resumable; failures saved atomically");
+  f->add_option("--time", fuzz_time, "How long (e.g. 8h, 30m, 90s)");
+  f->add_option("--jobs,-j", fuzz.jobs, "Worker processes (one per core)")->check(CLI::Range(1u, 1024u));
+  f->add_option("--shard", fuzz.shard, "This machine's part of the seed space, K/M (e.g. 3/8)");
+  f->add_option("--out", fuzz.out_dir, "Campaign directory (failures/, state/, campaign.json)");
+  f->add_flag("--resume", fuzz.resume, "Continue the campaign in --out where it stopped");
+  f->add_option("--seed", fuzz.seed, "Base seed of the seed space");
+  f->add_option("--size", fuzz.size, "Schedule size")->check(CLI::Range(1, 1000));
+  f->add_option("--config", fuzz.config_path, "Run every schedule with this mosquitto.conf");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -45,5 +57,14 @@ int main(int argc, char** argv) {
     }
   }
   if (c->parsed()) return run_check(check);
+  if (f->parsed()) {
+    auto t = parse_duration_s(fuzz_time);
+    if (!t) {
+      std::fprintf(stderr, "mqsim fuzz: --time: cannot read \"%s\" as a duration (use e.g. 8h, 30m, 90s)\n", fuzz_time.c_str());
+      return kExitUsage;
+    }
+    fuzz.time_s = *t;
+    return run_fuzz(fuzz);
+  }
   return run_replay(replay);
 }

@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,6 +133,7 @@ bool Worker::start() {
   const pid_t pid = fork();
   if (pid < 0) return false;
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the process that owns this worker
     ::close(down[1]);
     ::close(up[0]);
     child_loop(handler_, down[0], up[1]);
