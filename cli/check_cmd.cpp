@@ -126,6 +126,13 @@ int run_check(const CheckArgs& args) {
     std::fprintf(stderr, "mqsim check: --out %s: not a writable directory\n", args.out_dir.c_str());
     return kExitUsage;
   }
+  if (args.junit_path) {
+    std::ofstream probe(*args.junit_path, std::ios::app);
+    if (!probe) {
+      std::fprintf(stderr, "mqsim check: --junit %s: cannot write there\n", args.junit_path->c_str());
+      return kExitUsage;
+    }
+  }
   props::KnownDeviations known;
   const std::string known_dir = args.known_dir.value_or(props::default_known_deviations_dir());
   if (!known.load_dir(known_dir, &error)) {

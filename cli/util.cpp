@@ -52,9 +52,14 @@ bool validate_config(const std::string& path, const std::string& text, std::stri
   auto r = run(c, [](Sim&) {});
   if (r.outcome == Outcome::StartFailed || r.outcome == Outcome::Crashed) {
     // Mosquitto names the offending line itself ("Error: ... line N"); pass its words on.
+    // Its log says where the config lives in the sandbox and stamps virtual time; people want
+    // their own file's name and just the words.
     std::string said;
-    for (const auto& l : r.trace.log_lines()) {
-      if (l.find("rror") != std::string::npos) said += (said.empty() ? "" : "; ") + l;
+    for (std::string l : r.trace.log_lines()) {
+      if (l.find("rror") == std::string::npos) continue;
+      if (auto colon = l.find(": "); colon != std::string::npos && l.find_first_not_of("0123456789") == colon) l.erase(0, colon + 2);
+      for (std::size_t at; (at = l.find("/mqsim/mosquitto.conf")) != std::string::npos;) l.replace(at, 21, path);
+      said += (said.empty() ? "" : " ") + l;
     }
     *error = path + ": Mosquitto rejects this config: " + (said.empty() ? r.detail : said);
     return false;
