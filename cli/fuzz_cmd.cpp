@@ -26,6 +26,7 @@
 #include "cli/artifacts.h"
 #include "cli/commands.h"
 #include "props/campaign.h"
+#include "props/sharding.h"
 
 namespace mqsim::cli {
 namespace {
@@ -101,8 +102,9 @@ std::uint64_t load_position(const fs::path& path) {
   opt.size = p.size;
   opt.schedules = 0;
   opt.time_limit_s = time_s;
-  opt.seed_stride = std::uint64_t{p.shards} * p.jobs;
-  opt.first_seed = p.base_seed + (p.shard - 1) + std::uint64_t{p.shards} * job + opt.seed_stride * done_before;
+  const props::SeedPlan plan{p.base_seed, p.shard, p.shards, p.jobs};
+  opt.seed_stride = props::seed_stride(plan);
+  opt.first_seed = props::seed_for(plan, job, done_before);
   if (!p.conf.empty()) opt.conf_override = p.conf;
   props::KnownDeviations known;
   std::string error;
