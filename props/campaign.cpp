@@ -3,6 +3,7 @@
 
 #include <cassert>
 #include <chrono>
+#include <cstring>
 
 #include "model/broker_config.h"
 #include "props/generators.h"
@@ -17,15 +18,48 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// In the worker: parse the job (schedule JSON), play it, answer with the run's status + trace.
-std::string worker_job(std::string_view job) {
-  std::string error;
-  auto s = schedule_from_json(job, &error);
-  assert(s && "the parent sends only schedules it wrote");
+// Jobs sent to the worker. A campaign's common case names a seed, and the worker generates the
+// schedule itself (the parent only regenerates it when it has to shrink a failure): that spares
+// a JSON round trip per schedule. Shrink candidates and listed deviations travel as JSON.
+constexpr char kJobJson = 'J';
+constexpr char kJobSeed = 'G';
+
+struct SeedJob {
+  std::uint64_t seed;
+  std::int32_t size;
+  std::uint32_t max_ops;
+};
+
+std::string play(const Schedule& s) {
   SimConfig config;
-  config.mosquitto_conf = s->mosquitto_conf;
-  config.seed = s->seed;
-  return run_answer(config, [&](Sim& sim) { execute(*s, sim); });
+  config.mosquitto_conf = s.mosquitto_conf;
+  config.seed = s.seed;
+  return run_answer(config, [&](Sim& sim) { execute(s, sim); });
+}
+
+// In the worker. Answer: [u32 ops][u32 conf bytes][conf][u8 liveness][run_answer()].
+std::string worker_job(std::string_view job) {
+  assert(!job.empty());
+  Schedule s;
+  if (job[0] == kJobJson) {
+    std::string error;
+    auto parsed = schedule_from_json(job.substr(1), &error);
+    assert(parsed && "the parent sends only schedules it wrote");
+    s = std::move(*parsed);
+  } else {
+    assert(job[0] == kJobSeed && job.size() >= 1 + sizeof(SeedJob));
+    SeedJob sj;
+    std::memcpy(&sj, job.data() + 1, sizeof sj);
+    s = schedule_for_seed(sj.seed, sj.size, sj.max_ops).value();
+    if (job.size() > 1 + sizeof(SeedJob)) s.mosquitto_conf = std::string(job.substr(1 + sizeof(SeedJob)));
+  }
+  const auto ops = static_cast<std::uint32_t>(s.ops.size());
+  const auto conf_bytes = static_cast<std::uint32_t>(s.mosquitto_conf.size());
+  std::string answer(reinterpret_cast<const char*>(&ops), sizeof ops);
+  answer.append(reinterpret_cast<const char*>(&conf_bytes), sizeof conf_bytes);
+  answer += s.mosquitto_conf;
+  answer += static_cast<char>(s.liveness ? 1 : 0);
+  return answer + play(s);
 }
 
 std::uint64_t virtual_ms_of(const Trace& t) { return t.events().empty() ? 0 : t.events().back().time_ms; }
@@ -48,8 +82,32 @@ std::string Finding::headline() const {
 Evaluator::Evaluator(std::uint32_t wall_timeout_ms) : worker_(worker_job, wall_timeout_ms) {}
 
 Evaluation Evaluator::evaluate(const Schedule& s) {
+  return judge(worker_.call(kJobJson + to_json(s)));
+}
+
+Evaluation Evaluator::evaluate_seed(std::uint64_t seed, int size, std::uint32_t max_ops, const std::optional<std::string>& conf) {
+  const SeedJob sj{seed, size, max_ops};
+  std::string job(1, kJobSeed);
+  job.append(reinterpret_cast<const char*>(&sj), sizeof sj);
+  if (conf) job += *conf;
+  return judge(worker_.call(job));
+}
+
+Evaluation Evaluator::judge(WorkerReply reply) {
   Evaluation ev;
-  ev.result = from_worker_reply(worker_.call(to_json(s)));
+  Schedule s;  // only what the model needs: the config and whether a liveness phase ran
+  if (reply.status == WorkerReply::Status::Ok) {
+    std::uint32_t ops = 0, conf_bytes = 0;
+    assert(reply.bytes.size() >= 2 * sizeof(std::uint32_t) + 1);
+    std::memcpy(&ops, reply.bytes.data(), sizeof ops);
+    std::memcpy(&conf_bytes, reply.bytes.data() + sizeof ops, sizeof conf_bytes);
+    const std::size_t head = 2 * sizeof(std::uint32_t);
+    s.mosquitto_conf = reply.bytes.substr(head, conf_bytes);
+    s.liveness = reply.bytes[head + conf_bytes] != 0;
+    ev.ops = ops;
+    reply.bytes.erase(0, head + conf_bytes + 1);
+  }
+  ev.result = from_worker_reply(std::move(reply));
   switch (ev.result.outcome) {
     case Outcome::Completed: break;
     case Outcome::Crashed: ev.failure_kind = "crashed"; return ev;
@@ -113,12 +171,10 @@ CampaignReport run_campaign(const CampaignOptions& options, const KnownDeviation
   for (std::uint64_t i = 0; options.schedules == 0 || i < options.schedules; ++i) {
     if (options.time_limit_s > 0 && seconds_since(t0) >= options.time_limit_s) break;
     const std::uint64_t seed = options.first_seed + i * options.seed_stride;
-    Schedule s = schedule_for_seed(seed, options.size, options.max_ops).value();
-    if (options.conf_override) s.mosquitto_conf = *options.conf_override;
-    Evaluation e = ev.evaluate(s);
+    Evaluation e = ev.evaluate_seed(seed, options.size, options.max_ops, options.conf_override);
     auto& st = report.stats;
     ++st.schedules;
-    st.ops += s.ops.size();
+    st.ops += e.ops;
     st.virtual_ms += virtual_ms_of(e.result.trace);
     for (const auto& [k, v] : e.coverage.counts) st.coverage[k] += v;
     const Finding* fresh = nullptr;
@@ -128,6 +184,8 @@ CampaignReport run_campaign(const CampaignOptions& options, const KnownDeviation
         ++st.known;
         if (!seen_signatures[kd->id]) {
           seen_signatures[kd->id] = true;
+          Schedule s = schedule_for_seed(seed, options.size, options.max_ops).value();
+          if (options.conf_override) s.mosquitto_conf = *options.conf_override;
           Finding f{seed, s, s, e, 0, seconds_since(t0), kd->id};
           report.known.push_back(std::move(f));
         }

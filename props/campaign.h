@@ -37,6 +37,7 @@ struct Evaluation {
   std::optional<model::Violation> violation;
   model::Coverage coverage;
   std::string failure_kind;               // "" ok; else "violation", "crashed", "hung", "runner-error"
+  std::uint32_t ops = 0;                  // steps of the schedule that ran
   std::string signature() const;          // what must stay the same while shrinking
   bool failed() const { return !failure_kind.empty(); }
 };
@@ -73,7 +74,10 @@ class Evaluator {
  public:
   explicit Evaluator(std::uint32_t wall_timeout_ms);
   Evaluation evaluate(const Schedule& s);
+  // The schedule of `seed`, generated in the worker (the fast path of a campaign).
+  Evaluation evaluate_seed(std::uint64_t seed, int size, std::uint32_t max_ops, const std::optional<std::string>& conf_override);
  private:
+  Evaluation judge(WorkerReply reply);
   Worker worker_;
 };
 

@@ -36,6 +36,8 @@ constexpr std::size_t kStackBytes = std::size_t{1} << 20;
 constexpr const char* kConfPath = "/mqsim/mosquitto.conf";
 
 BrokerHost* g_current = nullptr;
+bool g_profiling = false;          // measure time spent inside Mosquitto's code (benchmarks)
+std::uint64_t g_broker_ns = 0;
 bool g_prepared = false;
 std::vector<char> g_data_snapshot;
 ucontext_t g_start_ctx;
@@ -189,7 +191,17 @@ void BrokerHost::resume() {
   in_broker_ = false;
 }
 
-void BrokerHost::step() { resume(); }
+void BrokerHost::step() {
+  if (!g_profiling) return resume();
+  timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  resume();
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  g_broker_ns += static_cast<std::uint64_t>((t1.tv_sec - t0.tv_sec) * 1'000'000'000LL + (t1.tv_nsec - t0.tv_nsec));
+}
+
+void BrokerHost::set_profiling(bool on) { g_profiling = on; }
+std::uint64_t BrokerHost::broker_ns() { return g_broker_ns; }
 
 void BrokerHost::request_shutdown() {
   assert(running());

@@ -49,6 +49,9 @@ class BrokerHost {
   // snapshot of the broker's pristine globals and initialises OpenSSL.
   static void prepare_process();
   static BrokerHost* current();
+  // Benchmarks: wall time spent inside Mosquitto's loop passes, cumulated over the process.
+  static void set_profiling(bool on);
+  static std::uint64_t broker_ns();
   // The private directory a process's broker sees as its filesystem. A parent removes a dead
   // worker's with this.
   static std::string sandbox_dir_for(pid_t pid);
