@@ -112,14 +112,7 @@ int run_check(const CheckArgs& args) {
   opt.size = args.size;
   opt.stop_at_first_failure = args.fail_fast;
   std::string error;
-  if (args.config_path) {
-    auto text = read_file(*args.config_path, &error);
-    if (!text || !validate_config(*args.config_path, *text, &error)) {
-      std::fprintf(stderr, "mqsim check: %s\n", error.c_str());
-      return kExitUsage;
-    }
-    opt.conf_override = *text;
-  }
+  if (!load_config_arg("check", args.config_path, &opt.conf_override)) return kExitUsage;
   std::error_code ec;
   std::filesystem::create_directories(args.out_dir, ec);
   if (ec || access(args.out_dir.c_str(), W_OK) != 0) {

@@ -53,5 +53,8 @@ std::optional<std::string> read_file(const std::string& path, std::string* error
 // Checks a mosquitto.conf with the model's reader and with Mosquitto itself (an empty run). On
 // rejection returns false with one line naming the file and line.
 bool validate_config(const std::string& path, const std::string& text, std::string* error);
+// --config for any subcommand: reads and validates the file when one is named. On bad input
+// prints "mqsim <command>: <what is wrong, where>" and returns false.
+bool load_config_arg(const char* command, const std::optional<std::string>& path, std::optional<std::string>* text);
 
 }  // namespace mqsim::cli

@@ -230,15 +230,9 @@ int run_fuzz(const FuzzArgs& args) {
     std::fprintf(stderr, "mqsim fuzz: --shard %s: expected K/M with 1 <= K <= M (e.g. 3/8)\n", args.shard.c_str());
     return kExitUsage;
   }
-  std::string error;
-  if (args.config_path) {
-    auto text = read_file(*args.config_path, &error);
-    if (!text || !validate_config(*args.config_path, *text, &error)) {
-      std::fprintf(stderr, "mqsim fuzz: %s\n", error.c_str());
-      return kExitUsage;
-    }
-    p.conf = *text;
-  }
+  std::optional<std::string> conf;
+  if (!load_config_arg("fuzz", args.config_path, &conf)) return kExitUsage;
+  p.conf = conf.value_or("");
   const fs::path out = args.out_dir;
   std::error_code ec;
   fs::create_directories(out / "state", ec);

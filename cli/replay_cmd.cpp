@@ -57,13 +57,10 @@ int run_replay(const ReplayArgs& args) {
     return kExitUsage;
   }
   Schedule& s = loaded->schedule;
-  if (args.config_path) {
-    auto text = read_file(*args.config_path, &error);
-    if (!text || !validate_config(*args.config_path, *text, &error)) {
-      std::fprintf(stderr, "mqsim replay: %s\n", error.c_str());
-      return kExitUsage;
-    }
-    s.mosquitto_conf = *text;
+  std::optional<std::string> conf;
+  if (!load_config_arg("replay", args.config_path, &conf)) return kExitUsage;
+  if (conf) {
+    s.mosquitto_conf = *conf;
     loaded->expected_hash.reset();  // a different config is a different run
   }
   auto config = model::parse_broker_config(s.mosquitto_conf, &error);

@@ -1,5 +1,6 @@
 // Small helpers shared by the subcommands: durations, files, config validation.
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -64,6 +65,18 @@ bool validate_config(const std::string& path, const std::string& text, std::stri
     *error = path + ": Mosquitto rejects this config: " + (said.empty() ? r.detail : said);
     return false;
   }
+  return true;
+}
+
+bool load_config_arg(const char* command, const std::optional<std::string>& path, std::optional<std::string>* text) {
+  if (!path) return true;
+  std::string error;
+  auto content = read_file(*path, &error);
+  if (!content || !validate_config(*path, *content, &error)) {
+    std::fprintf(stderr, "mqsim %s: %s\n", command, error.c_str());
+    return false;
+  }
+  *text = std::move(content);
   return true;
 }
 
