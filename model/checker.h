@@ -27,6 +27,8 @@ struct Violation {
   std::string statement;           // e.g. "MQTT-3.3.4-2" (no brackets)
   std::string expected;
   std::string seen;
+  std::string client_name;         // the client's name in the trace ("" for none)
+  std::uint64_t time_ms = 0;       // the offending event's virtual time
   std::string text() const;        // one line: "[MQTT-3.3.4-2] at event 41 (sub, t=3.000s): expected ..., seen ..."
 };
 
@@ -41,6 +43,9 @@ struct CheckOptions {
   bool liveness = false;
   // Slack for the broker's whole-second timers (keepalive, will delay, expiry), in ms.
   std::uint32_t timer_slack_ms = 2000;
+  // Hold the broker to QoS 0 deliveries to a connected, idle subscriber on a quiet link (the
+  // specification lets QoS 0 be lost; under no pressure at all a lost one is still a finding).
+  bool qos0_when_idle = true;
 };
 
 struct Verdict {

@@ -1,0 +1,631 @@
+// A PUBLISH the broker sent to a client: was it allowed? It must be a redelivery of a message in
+// flight (with DUP [MQTT-3.3.1-1], only on a new connection [MQTT-4.4.0-1]), or a fresh copy of a
+// message some client published (or a will, a retained or a $SYS message) through a
+// subscription that could match it, with the right QoS [MQTT-3.8.4-8], RETAIN [MQTT-3.3.1-12/13],
+// properties [MQTT-3.3.2-4..20], subscription identifiers [MQTT-3.3.4-3], expiry [MQTT-3.3.2-5/6],
+// copy count (QoS 2 exactly once), order [MQTT-4.6.0-5] and flow control [MQTT-3.3.4-9].
+// It must never reject a delivery that any allowed choice of the broker explains.
+#include <algorithm>
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+
+#include "model/check_state.h"
+#include "model/mqtt/topic.h"
+
+namespace mqsim::model::detail {
+
+namespace {
+
+std::vector<std::uint32_t> sub_ids_of(const mqtt::Packet& p) {
+  std::vector<std::uint32_t> ids;
+  for (const auto& prop : p.properties)
+    if (prop.id == mqtt::prop::SubscriptionIdentifier) ids.push_back(prop.number);
+  return ids;
+}
+
+// Which forwarded property differs, by its statement.
+std::string props_mismatch(const mqtt::Properties& want, const mqtt::Properties& got) {
+  struct Rule { std::uint8_t id; const char* statement; };
+  static const Rule rules[] = {{mqtt::prop::PayloadFormatIndicator, "MQTT-3.3.2-4"}, {mqtt::prop::ResponseTopic, "MQTT-3.3.2-15"},
+                               {mqtt::prop::CorrelationData, "MQTT-3.3.2-16"}, {mqtt::prop::ContentType, "MQTT-3.3.2-20"}};
+  for (const auto& r : rules) {
+    const auto* a = mqtt::find_property(want, r.id);
+    const auto* b = mqtt::find_property(got, r.id);
+    if ((a == nullptr) != (b == nullptr) || (a && !(*a == *b))) return r.statement;
+  }
+  std::vector<mqtt::Property> ua, ub;
+  for (const auto& p : want) if (p.id == mqtt::prop::UserProperty) ua.push_back(p);
+  for (const auto& p : got) if (p.id == mqtt::prop::UserProperty) ub.push_back(p);
+  if (ua == ub) return "";
+  auto sa = ua, sb = ub;
+  auto less = [](const mqtt::Property& x, const mqtt::Property& y) { return std::tie(x.text, x.value) < std::tie(y.text, y.value); };
+  std::sort(sa.begin(), sa.end(), less);
+  std::sort(sb.begin(), sb.end(), less);
+  return sa == sb ? "MQTT-3.3.2-18" : "MQTT-3.3.2-17";
+}
+
+}  // namespace
+
+// Could `sub` have routed `m` (topic, lifetime overlapping the message's processing, not refused)?
+bool Walker::possibly_matching(const Sub& sub, const Msg& m, std::size_t idx) const {
+  if (sub.failed() || !mqtt::topic_matches(sub.match_filter, m.topic)) return false;
+  const std::size_t end_hi = sub.session == kNever ? kNever : sessions_[sub.session].end_hi;
+  const std::size_t del_hi = std::min(sub.del_hi, end_hi);
+  return sub.add_lo < std::min(m.p_hi, idx) && m.p_lo < del_hi;
+}
+
+std::uint32_t Walker::allowed_copies(const Session& s, const Msg& m, std::size_t idx) const {
+  std::uint32_t n = 0;
+  std::set<std::string> groups;
+  for (std::size_t si : s.subs) {
+    const Sub& sub = subs_[si];
+    if (!possibly_matching(sub, m, idx)) continue;
+    if (sub.group.empty()) ++n;
+    else if (groups.insert(sub.group + "/" + sub.match_filter).second) ++n;
+  }
+  return std::max<std::uint32_t>(n, 1) * m.processings;
+}
+
+// Checks shared by live and retained copies: QoS, expiry, forwarded properties.
+bool Walker::judge_common(Judgement& j, std::size_t idx, const Conn& c, const mqtt::Packet& p, const Msg& m, const Sub& sub) {
+  const bool v5 = c.version == mqtt::Version::v5;
+  // QoS: the lower of the published and the granted QoS [MQTT-3.8.4-8] (or the granted one
+  // when upgrade_outgoing_qos is on); before SUBACK the grant is not known yet.
+  const int grant_hi = sub.granted >= 0 ? sub.granted : sub.opts.qos;
+  const int grant_lo = sub.granted >= 0 ? sub.granted : 0;
+  const bool qos_ok = sub.granted >= 0 ? (p.qos == std::min<int>(m.qos, sub.granted) || (config_.upgrade_outgoing_qos && p.qos == sub.granted))
+                                       : (p.qos <= std::max<int>(std::min<int>(m.qos, grant_hi), config_.upgrade_outgoing_qos ? grant_hi : 0));
+  (void)grant_lo;
+  if (!qos_ok) {
+    j.statement = !sub.group.empty() ? "MQTT-4.8.2-3" : (v5 ? "MQTT-3.8.4-8" : "MQTT-3.8.4-6");
+    j.expected = "QoS min(published " + std::to_string(m.qos) + ", granted " + std::to_string(grant_hi) + ")";
+    j.seen = "QoS " + std::to_string(p.qos);
+    return false;
+  }
+  j.score += 1;
+  if (m.expiry_s) {
+    const Event& e = ev_[idx];
+    const bool recent_hold = c.ever_held && c.last_release_ms + c.max_latency_ms >= e.time_ms;
+    // Bytes written before a partition with latency arrive at max(write + latency, release).
+    const std::uint64_t lat_lo_ms = e.time_ms - std::min<std::uint64_t>(e.time_ms, c.max_latency_ms);
+    const std::uint64_t hold_lo_ms = c.hold_since_ms - std::min<std::uint64_t>(c.hold_since_ms, c.max_latency_ms);
+    const std::uint64_t sent_lo_ms = recent_hold ? std::min(lat_lo_ms, hold_lo_ms) : lat_lo_ms;
+    const std::uint64_t expiry_ms = std::uint64_t{*m.expiry_s} * 1000;
+    const bool is_redelivery_window = false;
+    (void)is_redelivery_window;
+    if (m.recv_hi_ms < kForeverMs && sent_lo_ms > m.recv_hi_ms + expiry_ms + options_.timer_slack_ms) {
+      j.statement = "MQTT-3.3.2-5";
+      j.expected = "no copy after its Message Expiry Interval (" + std::to_string(*m.expiry_s) + " s) passed";
+      j.seen = "delivered " + std::to_string(sent_lo_ms - m.recv_hi_ms) + " ms after it was received";
+      return false;
+    }
+    if (v5) {
+      const auto fwd = prop_number(p.properties, mqtt::prop::MessageExpiryInterval);
+      const std::uint64_t waited_lo_s = m.recv_hi_ms < kForeverMs && sent_lo_ms > m.recv_hi_ms ? (sent_lo_ms - m.recv_hi_ms) / 1000 : 0;
+      const std::uint64_t waited_hi_s = e.time_ms > m.recv_lo_ms ? (e.time_ms - m.recv_lo_ms) / 1000 + 1 : 1;
+      const std::int64_t hi = static_cast<std::int64_t>(*m.expiry_s) - static_cast<std::int64_t>(waited_lo_s);
+      const std::int64_t lo = static_cast<std::int64_t>(*m.expiry_s) - static_cast<std::int64_t>(waited_hi_s) -
+                              static_cast<std::int64_t>(options_.timer_slack_ms / 1000);
+      if (!fwd || static_cast<std::int64_t>(*fwd) > hi || static_cast<std::int64_t>(*fwd) < lo) {
+        j.statement = "MQTT-3.3.2-6";
+        j.expected = "Message Expiry Interval = received " + std::to_string(*m.expiry_s) + " s minus the time waited (" +
+                     std::to_string(std::max<std::int64_t>(lo, 0)) + ".." + std::to_string(hi) + ")";
+        j.seen = fwd ? std::to_string(*fwd) : std::string("none");
+        return false;
+      }
+    }
+  }
+  j.score += 1;
+  if (v5) {
+    const std::string bad = props_mismatch(m.props, forwarded_props(p.properties));
+    if (!bad.empty()) {
+      j.statement = bad;
+      j.expected = "the publisher's properties forwarded unaltered";
+      j.seen = "different properties";
+      return false;
+    }
+  }
+  j.score += 1;
+  return true;
+}
+
+Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p, std::size_t msg, std::size_t sub_index) {
+  const Msg& m = msgs_[msg];
+  const Sub& sub = subs_[sub_index];
+  const bool v5 = c.version == mqtt::Version::v5;
+  Judgement j;
+  j.msg = msg;
+  j.sub = sub_index;
+  auto fail = [&](int score, std::string st, std::string ex, std::string se) {
+    j.score += score;
+    j.statement = std::move(st);
+    j.expected = std::move(ex);
+    j.seen = std::move(se);
+    return j;
+  };
+  if (!mqtt::topic_matches(sub.match_filter, m.topic)) return fail(0, "MQTT-3.3.2-3", "a topic matching a subscription", m.topic);
+  if (sub.failed()) return fail(1, "MQTT-3.3.2-3", "nothing through a refused subscription", sub.filter);
+  const std::size_t del_hi = std::min(sub.del_hi, s.end_hi);
+  if (!(m.p_lo < del_hi)) return fail(2, "MQTT-3.10.4-2", "no new message after the subscription ended (" + sub.filter + ")", "message published after it");
+  if (!(sub.add_lo < std::min(m.p_hi, idx))) {
+    if (m.will)  // a will owed at the session's end or after its delay, sent later than that
+      return fail(5, "MQTT-3.1.2-8", "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (by t=" +
+                                         std::to_string(m.due_ms) + "ms)", "it published after a later subscription (" + sub.filter + ")");
+    return fail(2, "MQTT-3.3.2-3", "no message published before the subscription (" + sub.filter + ") existed", "an older message");
+  }
+  if (sub.opts.no_local && !m.will && m.publisher_id == s.client_id) {
+    for (std::size_t old = sub.replaces, guard = 0; old != kNever && guard < subs_.size(); old = subs_[old].replaces, ++guard)
+      if (!subs_[old].opts.no_local)
+        return fail(4, "MQTT-3.8.4-3", "the re-subscription to " + sub.filter + " replaces the old options (No Local 1)",
+                    "its own message, as the old subscription (No Local 0) would send it");
+    return fail(3, "MQTT-3.8.3-3", "No Local: not forwarded to the publisher's own ClientID", "its own message");
+  }
+  if (m.will && will_cancel_state(m) == 1)
+    return fail(4, m.cancel_statement.empty() ? "MQTT-3.1.3-9" : m.cancel_statement, "no Will Message", "the Will Message of " + m.publisher_id);
+  j.score += 5;
+  // A 3.1.1 connection resuming a session whose subscription a 5.0 connection made with Retain
+  // As Published keeps that option: either flag is accepted then.
+  const bool retain_ok = (v5 ? (sub.opts.retain_as_published ? p.retain == m.retain : !p.retain)
+                             : (!p.retain || (sub.opts.retain_as_published && m.retain)));
+  if (!retain_ok) {
+    // The flag a subscription this one replaced would have set points at the replacement.
+    for (std::size_t old = sub.replaces, guard = 0; v5 && old != kNever && guard < subs_.size(); old = subs_[old].replaces, ++guard) {
+      const bool old_ok = subs_[old].opts.retain_as_published ? p.retain == m.retain : !p.retain;
+      if (old_ok) return fail(0, "MQTT-3.8.4-3", "the re-subscription to " + sub.filter + " replaces the old options (Retain As Published " +
+                                                     (sub.opts.retain_as_published ? "1" : "0") + ")",
+                              std::string("RETAIN ") + (p.retain ? "1" : "0") + " as the old subscription would set it");
+    }
+    const char* st = v5 ? (sub.opts.retain_as_published ? "MQTT-3.3.1-13" : "MQTT-3.3.1-12") : "MQTT-3.3.1-9";
+    return fail(0, st, std::string("RETAIN ") + (v5 && sub.opts.retain_as_published && m.retain ? "1" : "0"), std::string("RETAIN ") + (p.retain ? "1" : "0"));
+  }
+  j.score += 1;
+  const auto it = s.copies.find(msg);
+  if (it != s.copies.end() && it->second >= allowed_copies(s, m, idx)) {
+    const char* st = m.qos == 2 && p.qos == 2 ? "MQTT-4.3.3-10" : (p.qos == 0 ? "MQTT-4.3.1" : "MQTT-4.4.0-1");
+    return fail(0, st, "one copy per matching subscription (" + std::to_string(allowed_copies(s, m, idx)) + ")", "another copy");
+  }
+  j.score += 1;
+  if (!judge_common(j, idx, c, p, m, sub)) return j;
+  if (v5) {
+    const auto ids = sub_ids_of(p);
+    std::set<std::uint32_t> allowed;
+    std::size_t matching = 0;
+    for (std::size_t si : s.subs) {
+      if (!possibly_matching(subs_[si], m, idx)) continue;
+      ++matching;
+      if (subs_[si].sub_id) allowed.insert(*subs_[si].sub_id);
+    }
+    for (auto id : ids)
+      if (!allowed.count(id)) return fail(0, "MQTT-3.3.4-3", "only identifiers of matching subscriptions", "identifier " + std::to_string(id));
+    if (matching == 1 && sub.sub_id && std::find(ids.begin(), ids.end(), *sub.sub_id) == ids.end())
+      return fail(0, "MQTT-3.3.4-3", "Subscription Identifier " + std::to_string(*sub.sub_id), "none");
+  }
+  j.score += 1;
+  if (!sub.group.empty()) {
+    const auto pit = shared_picks_.find({msg, sub.group + "/" + sub.match_filter});
+    if (pit != shared_picks_.end()) {
+      for (const auto& pick : pit->second) {
+        if (pick.session == static_cast<std::size_t>(&s - sessions_.data())) continue;
+        // QoS 1 may go to another member once the first one's connection broke unacknowledged.
+        const Session& other = sessions_[pick.session];
+        const auto oit = other.inflight.find(pick.packet_id);
+        const Conn* oc = conns_.count(pick.conn) ? &conns_.at(pick.conn) : nullptr;
+        const bool broke = pick.qos == 1 && oc && !oc->open() && oit != other.inflight.end() && oit->second.msg == msg &&
+                           oit->second.state == OutState::AwaitAck;
+        const bool gone = other.ended;
+        // A member that also has a non-shared subscription matching may have got it that way.
+        const bool ambiguous = std::any_of(other.subs.begin(), other.subs.end(), [&](std::size_t k) {
+          return subs_[k].group.empty() && possibly_matching(subs_[k], m, idx);
+        });
+        if (!broke && !ambiguous && !(gone && pick.qos < 2))
+          return fail(0, "MQTT-4.8.2", "each message to one member of share group '" + sub.group + "'", "a second member got it");
+      }
+    }
+  }
+  j.ok = true;
+  return j;
+}
+
+Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p, std::size_t msg, std::size_t offer_index) {
+  (void)s;
+  const Msg& m = msgs_[msg];
+  const RetainedOffer& o = offers_[offer_index];
+  const Sub& sub = subs_[o.sub];
+  Judgement j;
+  j.retained = true;
+  j.msg = msg;
+  j.sub = o.sub;
+  j.offer = offer_index;
+  if (!mqtt::topic_matches(sub.match_filter, m.topic)) return j;
+  if (m.p_lo >= o.subscribe_idx && sub.add_hi != kNever && m.p_lo >= sub.add_hi) return j;  // newer than the subscription
+  j.score = 3;
+  if (!o.forbidden.empty()) {
+    j.score = 5;  // a rule that forbids any retained copy outranks "sent twice"
+    j.statement = o.forbidden;
+    j.expected = o.forbidden == "MQTT-4.8.2" ? "no retained messages for a shared subscription" : "no retained messages for this subscription";
+    j.seen = "the retained message on " + m.topic;
+    return j;
+  }
+  const auto possible = offer_possible(o, idx);
+  if (std::find(possible.begin(), possible.end(), msg) == possible.end()) {
+    // Say why it was not retained any more.
+    j.statement = "MQTT-3.3.1-5";
+    j.expected = "only the retained message current when the subscription was made";
+    if (m.expiry_s) j.statement = "MQTT-3.3.2-5";
+    for (std::size_t id2 : retained_[m.topic]) {
+      const Msg& m2 = msgs_[id2];
+      if (id2 != msg && m2.payload.empty() && m.p_hi <= m2.p_lo && m2.p_hi <= o.subscribe_idx) {
+        j.statement = "MQTT-3.3.1-6";
+        j.expected = "no retained message after it was cleared by an empty retained PUBLISH";
+      }
+    }
+    if (m.p_lo >= o.subscribe_idx && (sub.add_hi == kNever || m.p_lo >= sub.add_hi)) j.statement = "MQTT-3.3.1-9";
+    j.seen = "the retained message \"" + m.payload + "\"";
+    return j;
+  }
+  j.score += 1;
+  if (o.delivered.count(msg)) {
+    j.statement = "MQTT-3.3.1-9";
+    j.expected = "each retained message once per subscription";
+    j.seen = "a second copy";
+    return j;
+  }
+  j.score += 1;
+  if (c.version == mqtt::Version::v311 && !p.retain) {
+    j.statement = "MQTT-3.3.1-8";
+    j.expected = "RETAIN 1 on a message sent for a new subscription";
+    j.seen = "RETAIN 0";
+    return j;
+  }
+  j.score += 2;
+  if (!judge_common(j, idx, c, p, m, sub)) return j;
+  if (c.version == mqtt::Version::v5) {
+    // A retained copy carries the identifier of the subscription that asked for it, only.
+    for (auto id : sub_ids_of(p)) {
+      if (!sub.sub_id || id != *sub.sub_id) {
+        j.statement = "MQTT-3.3.4-3";
+        j.expected = "only the identifier of the subscription the retained message is sent for";
+        j.seen = "identifier " + std::to_string(id);
+        return j;
+      }
+    }
+  }
+  if (c.version == mqtt::Version::v5 && sub.sub_id) {
+    const auto ids = sub_ids_of(p);
+    if (std::find(ids.begin(), ids.end(), *sub.sub_id) == ids.end()) {
+      j.statement = "MQTT-3.3.4-3";
+      j.expected = "Subscription Identifier " + std::to_string(*sub.sub_id);
+      j.seen = "none";
+      return j;
+    }
+  }
+  j.ok = true;
+  return j;
+}
+
+std::vector<std::size_t> Walker::offer_possible(const RetainedOffer& o, std::size_t at_idx) {
+  const Sub& sub = subs_[o.sub];
+  std::vector<std::size_t> possible, required;
+  const std::size_t s_hi = std::min(sub.add_hi, at_idx);
+  retained_candidates(sub.match_filter, sub, o.subscribe_idx, s_hi, possible, required);
+  return possible;
+}
+
+
+void Walker::on_publish_out(std::size_t idx, Conn& c, const mqtt::Packet& p_in) {
+  const Event& e = ev_[idx];
+  if (!c.accepted || c.session == kNever) return;  // before CONNACK: reported as MQTT-3.2.0-1
+  Session& s = sessions_[c.session];
+  mqtt::Packet p = p_in;
+  if (c.version == mqtt::Version::v5) {
+    if (const auto alias = prop_number(p.properties, mqtt::prop::TopicAlias)) {
+      count("topic_alias.out");
+      if (c.client_alias_max == 0 || *alias == 0 || *alias > c.client_alias_max) {
+        violate(idx, e.client, c.client_alias_max == 0 ? "MQTT-3.1.2-27" : "MQTT-3.3.2-11",
+                "topic aliases only up to the client's Topic Alias Maximum " + std::to_string(c.client_alias_max),
+                "Topic Alias " + std::to_string(*alias));
+        return;
+      }
+      if (!p.topic.empty()) c.alias_out[static_cast<std::uint16_t>(*alias)] = p.topic;
+      else if (auto it = c.alias_out.find(static_cast<std::uint16_t>(*alias)); it != c.alias_out.end()) p.topic = it->second;
+      else {
+        violate(idx, e.client, "MQTT-3.3.2-7", "an alias set on this connection", "an unknown Topic Alias");
+        return;
+      }
+    }
+  }
+  if (p.qos == 0 && p.dup) violate(idx, e.client, "MQTT-3.3.1-2", "DUP 0 on a QoS 0 PUBLISH", "DUP 1");
+  count("delivery");
+  count(p.qos == 0 ? "delivery.qos0" : (p.qos == 1 ? "delivery.qos1" : "delivery.qos2"));
+  if (p.qos > 0 && redelivery(idx, c, s, p)) return;
+  if (is_sys_topic(p.topic)) {
+    on_sys_publish(idx, c, p, p.retain);
+    if (p.qos > 0) add_outflight(idx, c, s, p, kNever);
+    return;
+  }
+  fresh_delivery(idx, c, s, p);
+}
+
+// A PUBLISH reusing the identifier of one still in flight to this session.
+bool Walker::redelivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p) {
+  const auto client = ev_[idx].client;
+  auto it = s.inflight.find(p.packet_id);
+  if (it == s.inflight.end()) return false;
+  Outflight& o = it->second;
+  const bool same = o.topic == p.topic && o.payload == p.payload && o.qos == p.qos;
+  const std::string id = std::to_string(p.packet_id);
+  auto resend = [&]() {
+    if (o.last_conn == c.id) {
+      violate(idx, client, "MQTT-4.4.0-1", "no resend except on a new connection of the session", "PUBLISH id=" + id + " again on the same connection");
+    } else if (!p.dup) {
+      violate(idx, client, "MQTT-3.3.1-1", "DUP 1 on the re-delivery of PUBLISH id=" + id, "DUP 0");
+    }
+    o.last_conn = c.id;
+    count("redelivery");
+    return true;
+  };
+  switch (o.state) {
+    case OutState::AwaitAck:
+      if (same) return resend();
+      violate(idx, client, "MQTT-2.2.1-4", "a packet identifier not in use (id=" + id + " awaits its acknowledgement)", "a new PUBLISH with it");
+      s.inflight.erase(it);
+      return false;
+    case OutState::AckSent:
+      if (same && p.dup && o.last_conn != c.id) {
+        o.last_conn = c.id;  // the acknowledgement may have been lost with the old connection
+        count("redelivery");
+        return true;
+      }
+      if (o.qos == 2 && !o.pubrec_failed) {
+        // The identifier stays in use until PUBCOMP whether or not the broker has the PUBREC.
+        if (same) return resend();
+        violate(idx, client, "MQTT-2.2.1-4", "a packet identifier not in use (QoS 2 id=" + id + " awaits PUBCOMP)", "a new PUBLISH with it");
+      }
+      s.inflight.erase(it);
+      return false;
+    case OutState::RelSeen:
+      violate(idx, client, same ? "MQTT-4.3.3-6" : "MQTT-2.2.1-4",
+              same ? "no PUBLISH again after its PUBREL was sent" : "a packet identifier not in use (id=" + id + " awaits PUBCOMP)",
+              "PUBLISH id=" + id);
+      if (same) return true;
+      s.inflight.erase(it);
+      return false;
+    case OutState::CompSent:
+      s.inflight.erase(it);
+      return false;
+  }
+  return false;
+}
+
+void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p) {
+  const auto client = ev_[idx].client;
+  if (p.dup) {
+    // DUP only on a retransmission [MQTT-3.3.1-3]: possible when the first copy went out on an
+    // earlier connection of this session and never reached the client.
+    const bool earlier_conn = s.conns.size() > 1 || s.conns.front() != c.id;
+    if (!earlier_conn) violate(idx, client, "MQTT-3.3.1-3", "DUP 0 on the first transmission", "DUP 1");
+  }
+  std::vector<Judgement> judged;
+  const std::size_t self = static_cast<std::size_t>(&s - sessions_.data());
+  auto judge_all = [&]() {
+    judged.clear();
+    for (const Msg& m : msgs_) {
+      if (m.topic != p.topic || m.payload != p.payload || m.p_lo >= idx) continue;
+      for (std::size_t si : s.subs) judged.push_back(judge_live(idx, c, s, p, m.id, si));
+      for (std::size_t oi = 0; oi < offers_.size(); ++oi) {
+        if (subs_[offers_[oi].sub].session == self && m.retain) judged.push_back(judge_retained(idx, c, s, p, m.id, oi));
+      }
+    }
+    return std::any_of(judged.begin(), judged.end(), [](const Judgement& j) { return j.ok; });
+  };
+  if (!judge_all()) {
+    // Nothing published explains it; the will of a connection the broker may have closed before
+    // its client noticed might.
+    bool closed_any = false;
+    for (auto& [id, other] : conns_) {
+      if (other.will && other.open() && other.will->topic == p.topic && other.will->payload == p.payload) {
+        const bool closed = early_close(idx, other);
+        closed_any = closed_any || closed;
+        if (std::getenv("MQSIM_MODEL_DEBUG")) std::fprintf(stderr, "[model] event %zu: conn %u may have closed unseen: %d\n", idx, id, closed);
+      }
+    }
+    if (closed_any) judge_all();
+  }
+  if (std::getenv("MQSIM_MODEL_DEBUG")) {
+    // A person chasing a model question reads every way this PUBLISH could have been sent.
+    for (const auto& j : judged)
+      std::fprintf(stderr, "[model] event %zu msg %zu (p_lo %zu p_hi %zu) sub %zu %s ok=%d score=%d %s %s\n", idx, j.msg,
+                   msgs_[j.msg].p_lo, msgs_[j.msg].p_hi, j.sub, j.retained ? "retained" : "live", j.ok, j.score,
+                   j.statement.c_str(), j.expected.c_str());
+  }
+  const Judgement* best = nullptr;
+  for (const auto& j : judged) {
+    if (!j.ok) continue;
+    if (!best) { best = &j; continue; }
+    // Prefer the earliest message; between a retained and a live copy of one message, the
+    // retained one when the message is older than the subscription.
+    const Msg& a = msgs_[j.msg];
+    const Msg& b = msgs_[best->msg];
+    // Identical copies of different messages: give it to one the session surely owes first.
+    const auto owed = [&](const Judgement& x, const Msg& m) {
+      return !x.retained && subs_[x.sub].add_hi != kNever && subs_[x.sub].add_hi <= m.p_lo && !m.questionable &&
+             !(m.will && will_cancel_state(m) != 0);
+    };
+    const bool a_owed = owed(j, a);
+    const bool b_owed = owed(*best, b);
+    if (a.id != b.id && a_owed != b_owed) {
+      if (a_owed) best = &j;
+      continue;
+    }
+    // ... and then to one that has not reached this session yet.
+    const auto copies_of = [&](std::size_t id) { const auto it = s.copies.find(id); return it == s.copies.end() ? 0u : it->second; };
+    if (a.id != b.id && copies_of(a.id) != copies_of(b.id)) {
+      if (copies_of(a.id) < copies_of(b.id)) best = &j;
+      continue;
+    }
+    // One message, a shared and a non-shared way: the non-shared subscription owes a copy anyway.
+    if (a.id == b.id && !j.retained && !best->retained && subs_[j.sub].group.empty() != subs_[best->sub].group.empty()) {
+      if (subs_[j.sub].group.empty()) best = &j;
+      continue;
+    }
+    if (a.p_lo < b.p_lo) best = &j;
+    else if (a.id == b.id && j.retained != best->retained) {
+      // Retained copies go out with RETAIN 1; a RETAIN 0 copy is a live one when it can be.
+      const std::size_t sub_lo = subs_[j.sub].add_lo;
+      if (j.retained && a.p_lo < sub_lo && p.retain) best = &j;
+      if (!j.retained && !p.retain) best = &j;
+    }
+  }
+  if (best) {
+    accept_delivery(idx, c, s, p, *best);
+    return;
+  }
+  const Judgement* worst = nullptr;
+  for (const auto& j : judged)
+    if (!j.statement.empty() && (!worst || j.score > worst->score || (j.score == worst->score && j.retained && p.retain))) worst = &j;
+  // Stale options after a re-subscription explain several symptoms at once: name the cause.
+  for (const auto& j : judged)
+    if (j.statement == "MQTT-3.8.4-3") worst = &j;
+  if (worst && unknown_publish_idx_ == kNever && !s.unknown_subs) {
+    violate(idx, client, worst->statement, worst->expected, worst->seen + " (PUBLISH topic=\"" + p.topic + "\" payload=\"" + p.payload + "\")");
+    return;
+  }
+  diagnose_unknown(idx, c, s, p);
+}
+
+void Walker::diagnose_unknown(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p) {
+  const auto client = ev_[idx].client;
+  if (unknown_publish_idx_ < idx || s.unknown_subs) {
+    count("delivery.unknown_input");
+    return;
+  }
+  bool any_match = false;
+  bool dollar_wildcard = false;
+  for (std::size_t si : s.subs) {
+    const Sub& sub = subs_[si];
+    if (mqtt::topic_matches(sub.match_filter, p.topic)) any_match = true;
+    if (!p.topic.empty() && p.topic[0] == '$' && !sub.match_filter.empty() && (sub.match_filter[0] == '#' || sub.match_filter[0] == '+'))
+      dollar_wildcard = true;
+  }
+  const std::string seen = "PUBLISH topic=\"" + p.topic + "\" payload=\"" + p.payload + "\"";
+  if (!any_match) {
+    violate(idx, client, dollar_wildcard ? "MQTT-4.7.2-1" : "MQTT-3.3.2-3",
+            dollar_wildcard ? "no $-topic through a filter starting with a wildcard" : "only topics matching the session's subscriptions", seen);
+    return;
+  }
+  for (const Msg& m : msgs_) {
+    if (m.will && m.topic == p.topic && m.payload == p.payload && m.p_lo >= idx) {
+      violate(idx, client, "MQTT-3.1.2-8", "the Will Message only after the Will Delay (" + std::to_string(m.will_delay_s) + " s) or the session's end",
+              seen + " too early");
+      return;
+    }
+  }
+  for (const auto& [id, other] : conns_) {
+    if (other.will && other.open() && other.accepted && other.will->topic == p.topic && other.will->payload == p.payload) {
+      violate(idx, client, "MQTT-3.1.2-8", "a Will Message only after its connection closed", seen + " while " + other.client_id + " is connected");
+      return;
+    }
+  }
+  (void)c;
+  violate(idx, client, "MQTT-4.5.0-1", "a message some client published (or a will or retained message)", seen);
+}
+
+void Walker::accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, const Judgement& j) {
+  const auto client = ev_[idx].client;
+  Msg& m = msgs_[j.msg];
+  const Sub& sub = subs_[j.sub];
+  m.p_hi = std::min(m.p_hi, idx);  // a copy arrived: the broker surely had it
+  m.recv_hi_ms = std::min(m.recv_hi_ms, ev_[idx].time_ms);
+  Delivery d;
+  d.msg = j.msg;
+  d.recv_idx = idx;
+  d.qos = p.qos;
+  d.retained_offer = j.retained;
+  d.group = sub.group;
+  s.deliveries.push_back(d);
+  if (j.retained) {
+    offers_[j.offer].delivered.insert(j.msg);
+    count("retained.delivered");
+  } else {
+    ++s.copies[j.msg];
+  }
+  if (m.will) count("will.published");
+  if (m.expiry_s) count("message.expiry_forwarded");
+  const std::size_t self = static_cast<std::size_t>(&s - sessions_.data());
+  if (!sub.group.empty() && !j.retained) {
+    shared_picks_[{j.msg, sub.group + "/" + sub.match_filter}].push_back({self, p.qos, c.id, p.packet_id});
+    count("share.delivery");
+  }
+  // Order per publisher, topic and QoS on non-shared subscriptions [MQTT-4.6.0-5, 4.6.0-6].
+  std::size_t matching = 0;
+  for (std::size_t si : s.subs) if (possibly_matching(subs_[si], m, idx)) ++matching;
+  const bool twin = std::any_of(msgs_.begin(), msgs_.end(), [&](const Msg& o) {
+    return o.id != m.id && o.conn == m.conn && o.topic == m.topic && o.payload == m.payload;
+  });
+  if (!j.retained && sub.group.empty() && !m.will && m.processings == 1 && matching == 1 && !twin) {
+    const std::string key = std::to_string(m.conn) + "|" + m.topic + "|" + std::to_string(m.qos) + "|" + std::to_string(p.qos);
+    auto& last = s.order[key];
+    if (last > m.seq) {
+      violate(idx, client, "MQTT-4.6.0-5", "messages from one publisher on topic \"" + m.topic + "\" at QoS " + std::to_string(m.qos) + " in the order sent",
+              "message #" + std::to_string(m.seq) + " after #" + std::to_string(last));
+    }
+    last = std::max(last, m.seq);
+  }
+  add_outflight(idx, c, s, p, j.msg);
+}
+
+// A fresh QoS 1/2 PUBLISH: within the client's Receive Maximum [MQTT-3.3.4-9], then in flight.
+void Walker::add_outflight(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, std::size_t msg) {
+  const auto client = ev_[idx].client;
+  if (p.qos == 0) return;
+  if (c.version == mqtt::Version::v5) {
+    std::size_t in_flight = 0;
+    for (const auto& [pid, o] : s.inflight) {
+      if (o.last_conn != c.id) continue;
+      if ((o.qos == 1 && o.state == OutState::AwaitAck) || (o.qos == 2 && o.state != OutState::CompSent && !o.pubrec_failed)) ++in_flight;
+    }
+    if (in_flight >= c.receive_max) {
+      violate(idx, client, "MQTT-3.3.4-9", "at most Receive Maximum " + std::to_string(c.receive_max) + " unacknowledged QoS 1/2 PUBLISH",
+              std::to_string(in_flight + 1) + " in flight");
+    }
+  }
+  if (config_.max_inflight_messages > 0 && s.inflight.size() + s.inbound_qos2.size() + 1 >= config_.max_inflight_messages)
+    s.pressure_seen = true;
+  Outflight o;
+  o.msg = msg;
+  o.topic = p.topic;
+  o.payload = p.payload;
+  o.qos = p.qos;
+  o.last_conn = c.id;
+  s.inflight[p.packet_id] = o;
+}
+
+// The broker's PUBREL for a QoS 2 message it sent: only after the client's PUBREC, and after it
+// the PUBLISH is never sent again [MQTT-4.3.3-6].
+void Walker::on_pubrel_out(std::size_t idx, Conn& c, const mqtt::Packet& p) {
+  const auto client = ev_[idx].client;
+  if (c.session == kNever) return;
+  Session& s = sessions_[c.session];
+  auto it = s.inflight.find(p.packet_id);
+  auto pend = std::find_if(c.pending.begin(), c.pending.end(), [&](const PendingRequest& r) {
+    return r.answer == mqtt::PacketType::PUBREL && r.packet_id == p.packet_id;
+  });
+  const bool answered_pubrec = pend != c.pending.end();
+  if (answered_pubrec) c.pending.erase(pend);
+  if (answered_pubrec && (it == s.inflight.end() || it->second.qos != 2)) return;  // a stray PUBREC may get its PUBREL
+  if (it == s.inflight.end() || it->second.qos != 2 || it->second.state == OutState::AwaitAck) {
+    violate(idx, client, "MQTT-2.2.1-5", "PUBREL only for a QoS 2 PUBLISH the client answered with PUBREC", "PUBREL id=" + std::to_string(p.packet_id));
+    return;
+  }
+  Outflight& o = it->second;
+  if (o.state == OutState::RelSeen && o.rel_conn == c.id) {
+    violate(idx, client, "MQTT-4.4.0-1", "no PUBREL resend except on a new connection", "PUBREL id=" + std::to_string(p.packet_id) + " again");
+  }
+  if (o.state != OutState::CompSent) o.state = OutState::RelSeen;
+  o.rel_conn = c.id;
+  o.last_conn = c.id;
+  count("pubrel");
+}
+
+}  // namespace mqsim::model::detail

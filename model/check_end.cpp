@@ -1,0 +1,231 @@
+// Obligations judged once the whole trace is known: messages owed to sessions that are
+// connected at the end [MQTT-4.5.0-1], wills owed [MQTT-3.1.2-8], retained messages a new
+// subscription must get [MQTT-3.3.1-9/10, 3.8.4-4], resends on session resumption [MQTT-4.4.0-1],
+// and $share groups that lost a message.
+// It must never demand what flow control, queue limits, expiry or a faulty link excuse: an
+// obligation is only judged on a connection that stayed usable long enough (timer slack).
+#include <algorithm>
+#include <cassert>
+
+#include "model/check_state.h"
+#include "model/mqtt/topic.h"
+
+namespace mqsim::model::detail {
+
+namespace {
+
+std::size_t window_limit(const Conn& c, const BrokerConfig& config) {
+  std::size_t limit = c.version == mqtt::Version::v5 ? c.receive_max : 65535;
+  if (config.max_inflight_messages > 0) limit = std::min<std::size_t>(limit, config.max_inflight_messages);
+  return limit;
+}
+
+std::size_t unfinished(const Session& s) {
+  std::size_t n = 0;
+  for (const auto& [pid, o] : s.inflight)
+    if ((o.qos == 1 && o.state == OutState::AwaitAck) || (o.qos == 2 && o.state != OutState::CompSent && !o.pubrec_failed)) ++n;
+  return n;
+}
+
+}  // namespace
+
+void Walker::finish() {
+  if (ev_.empty()) return;
+  // A message published on a quiet, accepted connection is taken by the broker at once: with no
+  // latency and no partition the broker reads it in the same instant it was written.
+  for (Msg& m : msgs_) {
+    if (m.p_hi != kNever || m.will || m.qos == 2) continue;  // QoS 2: proven by PUBCOMP only
+    const Conn* c = find_conn(m.conn);
+    if (!c || !c->accepted || c->protocol_error || !link_quiet(*c)) continue;
+    if (c->client_closed && c->close_how == "reset" && c->close_ms == time_of(m.p_lo)) continue;
+    if (c->peer_closed && c->peer_close_idx < m.p_lo) continue;
+    m.p_hi = first_idx_after(time_of(m.p_lo));
+  }
+  check_owed_messages();
+  check_owed_retained();
+  check_resends();
+}
+
+// The session is attached to a connection that stayed usable: obligations can be judged.
+static const Conn* usable_conn(const Walker& w, const Session& s) {
+  if (s.ended || s.conn == 0 || w.broker_exit_idx_ != kNever) return nullptr;
+  const auto it = w.conns_.find(s.conn);
+  if (it == w.conns_.end()) return nullptr;
+  const Conn& c = it->second;
+  if (!c.open() || c.held || c.protocol_error || !c.accepted) return nullptr;
+  if (!w.options_.liveness && c.ever_held) return nullptr;
+  return &c;
+}
+
+void Walker::check_owed_messages() {
+  const std::uint64_t end_ms = ev_.back().time_ms;
+  for (std::size_t si = 0; si < sessions_.size(); ++si) {
+    Session& s = sessions_[si];
+    const Conn* c = usable_conn(*this, s);
+    if (!c) continue;
+    if (unfinished(s) >= window_limit(*c, config_)) {
+      count("owed.blocked_by_flow_control");
+      continue;
+    }
+    for (const Msg& m : msgs_) {
+      if (m.questionable || m.p_hi == kNever || m.sys || (broker_exit_idx_ != kNever && broker_exit_idx_ < m.p_hi)) continue;
+      if (m.will && will_cancel_state(m) != 0) continue;
+      const Sub* owed = nullptr;
+      for (std::size_t sub_i : s.subs) {
+        const Sub& sub = subs_[sub_i];
+        if (!sub.group.empty() || sub.failed() || sub.add_hi == kNever || sub.add_hi > m.p_lo) continue;
+        if (m.p_hi > std::min(sub.del_lo, s.end_lo) || !mqtt::topic_matches(sub.match_filter, m.topic)) continue;
+        if (sub.opts.no_local && m.publisher_id == s.client_id) continue;  // a will too: its owner published it
+        if (!owed || sub.granted > owed->granted) owed = &sub;
+      }
+      if (!owed) continue;
+      const bool got = s.copies.count(m.id) > 0 ||
+                       std::any_of(s.deliveries.begin(), s.deliveries.end(), [&](const Delivery& d) { return d.msg == m.id; });
+      if (got) continue;
+      const std::uint64_t ready_ms = m.will ? std::max(m.due_ms, c->connack_ms + options_.timer_slack_ms) + 2ull * c->max_latency_ms
+                                            : std::max(time_of(m.p_hi), c->connack_ms) + options_.timer_slack_ms + 2ull * c->max_latency_ms;
+      if (ready_ms >= end_ms) continue;
+      if (m.expiry_s && end_ms >= m.recv_lo_ms + std::uint64_t{*m.expiry_s} * 1000) {
+        count("message.expired");
+        continue;
+      }
+      if (c->max_packet_size > 0 && m.topic.size() + m.payload.size() + 16 > c->max_packet_size) continue;
+      const int q = std::min<int>(m.qos, owed->granted);
+      const bool online_at_publish = c->connack_idx < m.p_lo;
+      if (q == 0 && (!options_.qos0_when_idle || !online_at_publish || !link_quiet(*c) || s.pressure_seen || m.under_pressure)) continue;
+      // Queue limits let QoS 1/2 go only when the queue was full when the message came.
+      std::size_t queued = 0;
+      std::uint64_t queued_bytes = 0;
+      for (const Msg& m2 : msgs_) {
+        if (m2.id == m.id || m2.sys || !(m2.p_lo < m.p_hi)) continue;
+        const bool early_done = std::any_of(s.deliveries.begin(), s.deliveries.end(), [&](const Delivery& d) {
+          return d.msg == m2.id && d.recv_idx < m.p_lo;
+        });
+        if (early_done) continue;
+        if (!std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t k) { return possibly_matching(subs_[k], m2, m.p_hi); })) continue;
+        ++queued;
+        queued_bytes += m2.payload.size();
+      }
+      // $SYS messages the session subscribed to fill the same queue, unseen by the model.
+      const bool sys_in_queue = std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t k) {
+        return subs_[k].match_filter.rfind("$SYS", 0) == 0;
+      });
+      if (config_.max_queued_messages > 0 && (queued >= config_.max_queued_messages || sys_in_queue)) {
+        count("owed.dropped_queue_full");
+        continue;
+      }
+      if (config_.max_queued_bytes > 0 && queued_bytes + m.payload.size() > config_.max_queued_bytes) { count("owed.dropped_queue_full"); continue; }
+      const std::size_t at = std::min(first_idx_after(ready_ms), ev_.size() - 1);
+      // A stale No Local kept from a replaced subscription explains a missing own message.
+      bool stale_no_local = false;
+      for (std::size_t old = owed->replaces, guard = 0; old != kNever && guard < subs_.size(); old = subs_[old].replaces, ++guard)
+        if (subs_[old].opts.no_local && m.publisher_id == s.client_id) stale_no_local = true;
+      if (stale_no_local) {
+        violate(at, s.client, "MQTT-3.8.4-3", "the re-subscription to " + owed->filter + " replaces the old options (No Local 0)",
+                "its own message never delivered, as the old subscription (No Local 1) would do");
+        continue;
+      }
+      violate(at, s.client, m.will ? "MQTT-3.1.2-8" : "MQTT-4.5.0-1",
+              std::string(m.will ? "the Will Message of " + m.publisher_id : "message") + " on \"" + m.topic + "\" payload \"" + m.payload +
+                  "\" (QoS " + std::to_string(q) + ") delivered through " + owed->filter,
+              "never delivered to " + s.client_id);
+    }
+  }
+  // $share groups: a message owed to a group reaches one member, unless every member could
+  // have been chosen while it could not take it.
+  for (const Msg& m : msgs_) {
+    if (m.questionable || m.p_hi == kNever || m.sys || (m.will && will_cancel_state(m) != 0)) continue;
+    if (broker_exit_idx_ != kNever && broker_exit_idx_ < m.p_hi) continue;
+    std::map<std::string, std::vector<std::size_t>> groups;
+    for (std::size_t k = 0; k < subs_.size(); ++k) {
+      const Sub& sub = subs_[k];
+      if (sub.group.empty() || sub.session == kNever || !possibly_matching(sub, m, kNever)) continue;
+      groups[sub.group + "/" + sub.match_filter].push_back(k);
+    }
+    for (const auto& [key, members] : groups) {
+      if (shared_picks_.count({m.id, key})) continue;
+      // One copy per session may serve overlapping subscriptions [MQTT-3.3.4-2]: a member that
+      // got the message through any of its subscriptions has it.
+      const bool member_got = std::any_of(members.begin(), members.end(), [&](std::size_t k) {
+        const auto& ds = sessions_[subs_[k].session].deliveries;
+        return std::any_of(ds.begin(), ds.end(), [&](const Delivery& d) { return d.msg == m.id; });
+      });
+      if (member_got) continue;
+      bool sure = false, all_ready = true;
+      int q = 0;
+      for (std::size_t k : members) {
+        const Sub& sub = subs_[k];
+        const Session& s = sessions_[sub.session];
+        if (sub.add_hi != kNever && sub.add_hi <= m.p_lo && m.p_hi <= std::min(sub.del_lo, s.end_lo)) sure = true;
+        q = std::max(q, std::min<int>(m.qos, std::max(sub.granted, 0)));
+        const Conn* c = usable_conn(*this, s);
+        if (!c || c->connack_idx > m.p_lo || unfinished(s) >= window_limit(*c, config_) || !link_quiet(*c)) all_ready = false;
+        if (c && std::max(time_of(m.p_hi), c->connack_ms) + options_.timer_slack_ms >= ev_.back().time_ms) all_ready = false;
+        if (sub.opts.no_local && m.publisher_id == s.client_id) all_ready = false;
+      }
+      if (!sure || !all_ready || q == 0) continue;  // QoS 0 to a group: at most once, never owed
+      if (m.expiry_s) continue;
+      violate(ev_.size() - 1, 0, "MQTT-4.5.0-1", "message on \"" + m.topic + "\" delivered to one member of " + key, "no member got it");
+    }
+  }
+}
+
+void Walker::check_owed_retained() {
+  const std::uint64_t end_ms = ev_.back().time_ms;
+  for (RetainedOffer& o : offers_) {
+    const Sub& sub = subs_[o.sub];
+    if (!o.forbidden.empty() || sub.session == kNever || sub.add_hi == kNever) continue;
+    const Session& s = sessions_[sub.session];
+    const Conn* c = usable_conn(*this, s);
+    if (!c || c->id != sub.conn || unfinished(s) >= window_limit(*c, config_)) continue;
+    const std::uint64_t ready_ms = time_of(sub.add_hi) + options_.timer_slack_ms + 2ull * c->max_latency_ms;
+    if (ready_ms >= end_ms) continue;
+    std::vector<std::size_t> possible, required;
+    retained_candidates(sub.match_filter, sub, o.subscribe_idx, sub.add_hi, possible, required);
+    for (std::size_t id : required) {
+      if (o.delivered.count(id)) continue;
+      const Msg& m = msgs_[id];
+      if (broker_exit_idx_ != kNever) continue;
+      const bool live_copy = std::any_of(s.deliveries.begin(), s.deliveries.end(), [&](const Delivery& d) {
+        return d.msg == id && d.recv_idx > o.subscribe_idx;
+      });
+      if (live_copy) continue;
+      if (m.expiry_s && end_ms >= m.recv_lo_ms + std::uint64_t{*m.expiry_s} * 1000) continue;
+      const int q = std::min<int>(m.qos, sub.granted);
+      if (q == 0 && (!options_.qos0_when_idle || s.pressure_seen || !link_quiet(*c))) continue;  // QoS 0 may be lost under pressure
+      const std::size_t at = std::min(first_idx_after(ready_ms), ev_.size() - 1);
+      violate(at, s.client, o.statement, "the retained message \"" + m.payload + "\" on " + m.topic + " for the new subscription " + sub.filter,
+              "none");
+    }
+  }
+}
+
+// After a session resumes, unacknowledged PUBLISH and PUBREL packets go again [MQTT-4.4.0-1].
+void Walker::check_resends() {
+  const std::uint64_t end_ms = ev_.back().time_ms;
+  for (const Session& s : sessions_) {
+    const Conn* c = usable_conn(*this, s);
+    if (!c || s.conns.size() < 2) continue;
+    if (c->connack_ms + options_.timer_slack_ms + 2ull * c->max_latency_ms >= end_ms) continue;
+    for (const auto& [pid, o] : s.inflight) {
+      bool owed = false;
+      if (o.state == OutState::AwaitAck) owed = o.last_conn != c->id;
+      else if (o.state == OutState::AckSent && o.qos == 2 && !o.pubrec_failed) owed = o.last_conn != c->id && o.rel_conn != c->id;
+      else if (o.state == OutState::RelSeen) owed = o.rel_conn != c->id;
+      if (!owed) continue;
+      const std::size_t at = std::min(first_idx_after(c->connack_ms + options_.timer_slack_ms), ev_.size() - 1);
+      const Msg* m = o.msg == kNever ? nullptr : &msgs_[o.msg];
+      if (m && m->expiry_s && o.qos == 2 && end_ms >= m->recv_lo_ms + std::uint64_t{*m->expiry_s} * 1000) {
+        violate(at, s.client, "MQTT-4.3.3-7", "no message expiry once the QoS 2 PUBLISH id=" + std::to_string(pid) + " was sent: resent after the session resumed",
+                "nothing resent (its Message Expiry Interval had passed)");
+        continue;
+      }
+      violate(at, s.client, "MQTT-4.4.0-1",
+              std::string(o.state == OutState::RelSeen ? "PUBREL" : "PUBLISH (DUP 1)") + " id=" + std::to_string(pid) +
+                  " resent after the session resumed",
+              "nothing resent");
+    }
+  }
+}
+
+}  // namespace mqsim::model::detail

@@ -1,0 +1,336 @@
+// What clients send and how the broker must answer it: PUBLISH intake (QoS 2 duplicates are one
+// message [MQTT-4.3.3-10], topic aliases, packets the broker may refuse), SUBSCRIBE/UNSUBSCRIBE
+// (subscription lifetimes, replacement [MQTT-3.8.4-3], SUBACK codes), acknowledgements both
+// ways, and which retained messages a new subscription may or must receive.
+// It must never decide that the broker refused a message on its own: only what a client saw.
+#include <algorithm>
+#include <cassert>
+
+#include "model/check_state.h"
+#include "model/mqtt/topic.h"
+
+namespace mqsim::model::detail {
+
+namespace {
+constexpr int kResponse = 1;
+}
+
+std::size_t Walker::add_msg(Msg m) {
+  m.id = msgs_.size();
+  if (m.retain) retained_[m.topic].push_back(m.id);
+  msgs_.push_back(std::move(m));
+  return msgs_.size() - 1;
+}
+
+void Walker::on_publish_in(std::size_t idx, Conn& c, const mqtt::Packet& p) {
+  using T = mqtt::PacketType;
+  const Event& e = ev_[idx];
+  std::string topic = p.topic;
+  std::vector<std::string> why;
+  if (c.version == mqtt::Version::v5) {
+    if (const auto alias = prop_number(p.properties, mqtt::prop::TopicAlias)) {
+      count("topic_alias.in");
+      if (*alias == 0 || *alias > c.server_alias_max) why.push_back("topic alias out of range [MQTT-3.3.2-9]");
+      if (!topic.empty()) c.alias_in[static_cast<std::uint16_t>(*alias)] = topic;
+      else if (auto it = c.alias_in.find(static_cast<std::uint16_t>(*alias)); it != c.alias_in.end()) topic = it->second;
+      else {
+        mark_protocol_error(c, "unknown topic alias");
+        return;  // no topic: nothing can be delivered from it
+      }
+    }
+    if (mqtt::find_property(p.properties, mqtt::prop::SubscriptionIdentifier)) why.push_back("Subscription Identifier [MQTT-3.3.4-6]");
+  }
+  if (!mqtt::valid_topic_name(topic)) why.push_back("invalid topic name");
+  if (p.qos > config_.max_qos) why.push_back("QoS above the server's maximum");
+  if (p.retain && !config_.retain_available) why.push_back("RETAIN while retain is unavailable");
+  if (config_.message_size_limit > 0 && p.payload.size() > config_.message_size_limit) why.push_back("payload over message_size_limit");
+  if (config_.max_packet_size > 0 && e.data.size() > config_.max_packet_size) why.push_back("packet over max_packet_size");
+  for (const auto& w : why) mark_protocol_error(c, w);
+  Session* s = c.session == kNever ? nullptr : &sessions_[c.session];
+  count(p.qos == 0 ? "publish.qos0" : (p.qos == 1 ? "publish.qos1" : "publish.qos2"));
+  if (s && p.qos == 2) {
+    if (auto it = s->inbound_qos2.find(p.packet_id); it != s->inbound_qos2.end()) {
+      // Until PUBREL the same identifier is the same message: PUBREC again, no second delivery.
+      count("publish.qos2.duplicate");
+      c.pending.push_back({T::PUBREC, p.packet_id, idx, e.time_ms, it->second, {}});
+      return;
+    }
+  }
+  if (s && p.qos == 1) {
+    if (auto it = s->inbound_qos1.find(p.packet_id); it != s->inbound_qos1.end() && msgs_[it->second].payload == p.payload &&
+                                                       msgs_[it->second].topic == topic) {
+      // A resend before PUBACK: the broker may take it as a new message (at least once).
+      ++msgs_[it->second].processings;
+      count("publish.qos1.resend");
+      c.pending.push_back({T::PUBACK, p.packet_id, idx, e.time_ms, it->second, {}});
+      deadlines_.push_back({e.time_ms + 2 * c.max_latency_ms + options_.timer_slack_ms, c.id, "MQTT-4.3.2-4", "PUBACK", idx, kResponse, p.packet_id, 0});
+      return;
+    }
+  }
+  Msg m;
+  m.client = c.client;
+  m.conn = c.id;
+  m.publisher_id = c.client_id;
+  m.topic = topic;
+  m.payload = p.payload;
+  m.qos = p.qos;
+  m.retain = p.retain;
+  m.props = forwarded_props(p.properties);
+  m.expiry_s = prop_number(p.properties, mqtt::prop::MessageExpiryInterval);
+  m.p_lo = idx;
+  m.recv_lo_ms = e.time_ms + (c.held ? 0 : c.latency_ms);
+  m.questionable = !why.empty() || c.protocol_error;
+  if (m.questionable) m.questionable_why = why.empty() ? c.protocol_error_why : why.front();
+  m.seq = ++seq_by_conn_[c.id];
+  m.under_pressure = s && (!s->inbound_qos2.empty() || !s->inbound_qos1.empty());
+  const std::size_t id = add_msg(std::move(m));
+  // QoS 2 may be routed on PUBLISH or only on PUBREL (4.3.3, Figure 4.3): its proof is PUBCOMP.
+  if (p.qos < 2) c.unproven_msgs.push_back(id);
+  if (p.retain) count(p.payload.empty() ? "publish.retained.clear" : "publish.retained");
+  if (s && p.qos > 0 && config_.max_inflight_messages > 0 &&
+      s->inbound_qos1.size() + s->inbound_qos2.size() + 1 >= config_.max_inflight_messages)
+    s->pressure_seen = true;  // Mosquitto's window may count both directions
+  if (p.qos == 1) {
+    if (s) s->inbound_qos1[p.packet_id] = id;
+    c.pending.push_back({T::PUBACK, p.packet_id, idx, e.time_ms, id, {}});
+    deadlines_.push_back({e.time_ms + 2 * c.max_latency_ms + options_.timer_slack_ms, c.id, "MQTT-4.3.2-4", "PUBACK", idx, kResponse, p.packet_id, 0});
+  } else if (p.qos == 2) {
+    if (s) s->inbound_qos2[p.packet_id] = id;
+    c.pending.push_back({T::PUBREC, p.packet_id, idx, e.time_ms, id, {}});
+    deadlines_.push_back({e.time_ms + 2 * c.max_latency_ms + options_.timer_slack_ms, c.id, "MQTT-4.3.3-8", "PUBREC", idx, kResponse, p.packet_id, 0});
+  }
+}
+
+// The client's acknowledgements: of the server's PUBLISH (PUBACK, PUBREC, PUBCOMP) and its own
+// QoS 2 release (PUBREL).
+void Walker::on_client_ack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
+  using T = mqtt::PacketType;
+  const Event& e = ev_[idx];
+  if (c.session == kNever) return;
+  Session& s = sessions_[c.session];
+  if (p.type == T::PUBREL) {
+    const auto it = s.inbound_qos2.find(p.packet_id);
+    const std::size_t msg = it == s.inbound_qos2.end() ? kNever : it->second;
+    s.inbound_qos2.erase(p.packet_id);  // after this the identifier starts a new message [MQTT-4.3.3-12]
+    c.pending.push_back({T::PUBCOMP, p.packet_id, idx, e.time_ms, msg, {}});
+    deadlines_.push_back({e.time_ms + 2 * c.max_latency_ms + options_.timer_slack_ms, c.id, "MQTT-4.3.3-11", "PUBCOMP", idx, kResponse, p.packet_id, 0});
+    return;
+  }
+  auto it = s.inflight.find(p.packet_id);
+  if (it != s.inflight.end() && p.type == T::PUBREC && it->second.qos != 2) {
+    // A PUBREC meant for another exchange (an old session's): answered like a stray one.
+    mark_protocol_error(c, "PUBREC for a QoS 1 message");
+    if (p.reason_code < 0x80) c.pending.push_back({T::PUBREL, p.packet_id, idx, e.time_ms, kNever, {}});
+    return;
+  }
+  if (it == s.inflight.end()) {
+    mark_protocol_error(c, std::string(mqtt::packet_type_name(p.type)) + " for an identifier not in flight");
+    // The broker may still answer a stray PUBREC with PUBREL (reason 0x92 or not).
+    if (p.type == T::PUBREC && p.reason_code < 0x80) c.pending.push_back({T::PUBREL, p.packet_id, idx, e.time_ms, kNever, {}});
+    return;
+  }
+  Outflight& o = it->second;
+  if (p.type == T::PUBACK) {
+    if (o.qos != 1) mark_protocol_error(c, "PUBACK for a QoS 2 message");
+    o.state = OutState::AckSent;
+  } else if (p.type == T::PUBREC) {
+    if (o.qos != 2) mark_protocol_error(c, "PUBREC for a QoS 1 message");
+    if (p.reason_code >= 0x80) o.pubrec_failed = true;
+    if (o.state == OutState::AwaitAck) o.state = OutState::AckSent;
+    if (!o.pubrec_failed) {
+      deadlines_.push_back({e.time_ms + 2 * c.max_latency_ms + options_.timer_slack_ms, c.id, "MQTT-4.3.3-4", "PUBREL", idx,
+                            kResponse, p.packet_id, 0});
+      c.pending.push_back({T::PUBREL, p.packet_id, idx, e.time_ms, kNever, {}});
+    }
+  } else if (p.type == T::PUBCOMP) {
+    if (o.state != OutState::RelSeen) mark_protocol_error(c, "PUBCOMP before PUBREL");
+    o.state = OutState::CompSent;
+  }
+}
+
+// The broker's answers to the client's PUBLISH and PUBREL.
+void Walker::on_server_ack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
+  using T = mqtt::PacketType;
+  const auto it = std::find_if(c.pending.begin(), c.pending.end(), [&](const PendingRequest& r) {
+    return r.answer == p.type && r.packet_id == p.packet_id;
+  });
+  const std::size_t msg = it == c.pending.end() ? kNever : it->msg;
+  answer_request(idx, c, p.type, p.packet_id);
+  if (msg == kNever) return;
+  Msg& m = msgs_[msg];
+  const bool refused = c.version == mqtt::Version::v5 && p.reason_code >= 0x80;
+  if (refused) {
+    // The broker said it did not accept the message: no one is owed it.
+    m.questionable = true;
+    m.questionable_why = "refused with reason code " + std::to_string(p.reason_code);
+    count("publish.refused");
+  }
+  if (p.type == T::PUBCOMP) {
+    m.p_hi = std::min(m.p_hi, idx);  // routed by now, whichever method the broker uses
+    m.recv_hi_ms = std::min(m.recv_hi_ms, time_of(idx));
+  }
+  if (c.session == kNever) return;
+  Session& s = sessions_[c.session];
+  if (p.type == T::PUBACK) s.inbound_qos1.erase(p.packet_id);
+  if (p.type == T::PUBREC && refused) s.inbound_qos2.erase(p.packet_id);  // [MQTT-4.3.3-9]
+}
+
+void Walker::on_subscribe(std::size_t idx, Conn& c, const mqtt::Packet& p) {
+  using T = mqtt::PacketType;
+  const Event& e = ev_[idx];
+  std::optional<std::uint32_t> sub_id;
+  if (c.version == mqtt::Version::v5) sub_id = prop_number(p.properties, mqtt::prop::SubscriptionIdentifier);
+  PendingRequest req{T::SUBACK, p.packet_id, idx, e.time_ms, kNever, {}};
+  for (const auto& want : p.subscriptions) {
+    Sub sub;
+    sub.session = c.session;
+    sub.conn = c.id;
+    sub.filter = want.filter;
+    sub.opts = want;
+    sub.sub_id = sub_id;
+    sub.add_lo = idx;
+    if (const auto shared = mqtt::parse_shared(want.filter)) {
+      sub.group = shared->group;
+      sub.match_filter = shared->filter;
+      if (want.no_local) mark_protocol_error(c, "No Local on a shared subscription [MQTT-3.8.3-4]");
+    } else {
+      sub.match_filter = want.filter;
+    }
+    if (c.session != kNever) {
+      for (std::size_t old : sessions_[c.session].subs) {
+        Sub& o = subs_[old];
+        if (o.filter != want.filter || o.del_lo != kNever || o.failed()) continue;
+        o.del_lo = idx;  // replaced [MQTT-3.8.4-3]
+        sub.replaces = old;
+        sub.maybe_existed = true;
+        sub.surely_existed = o.add_hi != kNever && o.add_hi <= idx && o.granted >= 0;
+      }
+    }
+    subs_.push_back(std::move(sub));
+    const std::size_t si = subs_.size() - 1;
+    if (c.session != kNever) sessions_[c.session].subs.push_back(si);
+    req.subs.push_back(si);
+    const Sub& added = subs_[si];
+    {
+      // Every subscription gets an offer; the ones that may send nothing say which rule forbids
+      // it, so that a retained message sent anyway is named precisely.
+      RetainedOffer offer;
+      offer.sub = si;
+      offer.subscribe_idx = idx;
+      offer.statement = added.opts.retain_handling == 1 ? "MQTT-3.3.1-10" : (added.replaces != kNever ? "MQTT-3.8.4-4" : "MQTT-3.3.1-9");
+      if (!added.group.empty()) offer.forbidden = "MQTT-4.8.2";
+      else if (c.version == mqtt::Version::v5 && added.opts.retain_handling == 2) offer.forbidden = "MQTT-3.3.1-11";
+      else if (c.version == mqtt::Version::v5 && added.opts.retain_handling == 1 && added.surely_existed) offer.forbidden = "MQTT-3.3.1-10";
+      else if (!config_.retain_available) offer.forbidden = "MQTT-3.3.1-5";
+      offers_.push_back(std::move(offer));
+      if (c.session != kNever) sessions_[c.session].offers.push_back(offers_.size() - 1);
+    }
+    count(added.group.empty() ? "subscribe" : "subscribe.shared");
+  }
+  c.pending.push_back(std::move(req));
+  deadlines_.push_back({e.time_ms + 2 * c.max_latency_ms + options_.timer_slack_ms, c.id, "MQTT-3.8.4-1", "SUBACK", idx, kResponse, p.packet_id, 0});
+}
+
+void Walker::on_suback(std::size_t idx, Conn& c, const mqtt::Packet& p) {
+  const auto it = std::find_if(c.pending.begin(), c.pending.end(), [&](const PendingRequest& r) {
+    return r.answer == mqtt::PacketType::SUBACK && r.packet_id == p.packet_id;
+  });
+  const bool known = it != c.pending.end();
+  const std::vector<std::size_t> subs = known ? it->subs : std::vector<std::size_t>{};
+  answer_request(idx, c, mqtt::PacketType::SUBACK, p.packet_id);  // invalidates `it`
+  if (!known) return;
+  const auto client = ev_[idx].client;
+  if (p.reason_codes.size() != subs.size()) {
+    violate(idx, client, c.version == mqtt::Version::v5 ? "MQTT-3.8.4-6" : "MQTT-3.8.4-5",
+            std::to_string(subs.size()) + " return codes, one per Topic Filter", std::to_string(p.reason_codes.size()));
+  }
+  for (std::size_t i = 0; i < subs.size() && i < p.reason_codes.size(); ++i) {
+    Sub& s = subs_[subs[i]];
+    const std::uint8_t rc = p.reason_codes[i];
+    if (c.version == mqtt::Version::v311 && rc > 2 && rc != 0x80) {
+      violate(idx, client, "MQTT-3.9.3-2", "a SUBACK return code of 0x00, 0x01, 0x02 or 0x80", std::to_string(rc));
+    }
+    s.granted = rc;
+    s.add_hi = idx;
+    if (rc < 0x80 && rc > s.opts.qos) {
+      violate(idx, client, c.version == mqtt::Version::v5 ? "MQTT-3.8.4-7" : "MQTT-3.9.3-1",
+              "a granted QoS no higher than the requested " + std::to_string(s.opts.qos), std::to_string(rc));
+    }
+    if (s.replaces != kNever) {
+      if (rc < 0x80) subs_[s.replaces].del_hi = idx;
+      else subs_[s.replaces].del_lo = kNever;  // a failed replacement leaves the old one
+    }
+    if (rc >= 0x80) count("subscribe.refused");
+  }
+}
+
+void Walker::on_unsubscribe(std::size_t idx, Conn& c, const mqtt::Packet& p) {
+  const Event& e = ev_[idx];
+  PendingRequest req{mqtt::PacketType::UNSUBACK, p.packet_id, idx, e.time_ms, kNever, {}};
+  if (c.session != kNever) {
+    for (const auto& f : p.filters) {
+      for (std::size_t si : sessions_[c.session].subs) {
+        Sub& s = subs_[si];
+        if (s.filter != f || s.del_lo != kNever) continue;
+        s.del_lo = idx;
+        req.subs.push_back(si);
+      }
+    }
+  }
+  count("unsubscribe");
+  c.pending.push_back(std::move(req));
+  deadlines_.push_back({e.time_ms + 2 * c.max_latency_ms + options_.timer_slack_ms, c.id, "MQTT-3.10.4-4", "UNSUBACK", idx, kResponse, p.packet_id, 0});
+}
+
+void Walker::on_unsuback(std::size_t idx, Conn& c, const mqtt::Packet& p) {
+  const auto it = std::find_if(c.pending.begin(), c.pending.end(), [&](const PendingRequest& r) {
+    return r.answer == mqtt::PacketType::UNSUBACK && r.packet_id == p.packet_id;
+  });
+  const std::vector<std::size_t> subs = it == c.pending.end() ? std::vector<std::size_t>{} : it->subs;
+  answer_request(idx, c, mqtt::PacketType::UNSUBACK, p.packet_id);
+  for (std::size_t si : subs) subs_[si].del_hi = idx;
+}
+
+// Retained messages on topics matching `sub`'s filter that a subscription processed in
+// (s_lo, s_hi) may receive (`possible`) or must receive (`required`) [MQTT-3.3.1-9/10].
+void Walker::retained_candidates(const std::string& topic_filter, const Sub& sub, std::size_t s_lo, std::size_t s_hi,
+                                 std::vector<std::size_t>& possible, std::vector<std::size_t>& required) {
+  const std::uint64_t s_lo_ms = time_of(s_lo);
+  const std::uint64_t s_hi_ms = s_hi == kNever ? kForeverMs : time_of(s_hi);
+  for (const auto& [topic, ids] : retained_) {
+    if (!mqtt::topic_matches(topic_filter, topic)) continue;
+    std::size_t sure = kNever;
+    bool sure_unique = true;
+    for (std::size_t id : ids) {
+      const Msg& m = msgs_[id];
+      if (m.p_lo >= s_hi || m.payload.empty()) continue;
+      if (m.will && will_cancel_state(m) == 1) continue;
+      bool superseded = false;
+      for (std::size_t id2 : ids) {
+        const Msg& m2 = msgs_[id2];
+        if (id2 != id && !m2.questionable && m.p_hi <= m2.p_lo && m2.p_hi <= s_lo && !(m2.will && will_cancel_state(m2) != 0)) superseded = true;
+      }
+      if (superseded) continue;
+      if (m.expiry_s && m.recv_hi_ms < kForeverMs && s_lo_ms > m.recv_hi_ms + std::uint64_t{*m.expiry_s} * 1000 + options_.timer_slack_ms) continue;
+      possible.push_back(id);
+      // Required: surely stored before the subscription, nothing else possibly in between, and
+      // surely not expired.
+      const bool stable = m.p_hi <= s_lo && !m.questionable && !(m.will && will_cancel_state(m) != 0) &&
+                          (!m.expiry_s || s_hi_ms < m.recv_lo_ms + std::uint64_t{*m.expiry_s} * 1000);
+      bool alone = true;
+      for (std::size_t id2 : ids) {
+        const Msg& m2 = msgs_[id2];
+        if (id2 != id && !(m2.p_hi <= m.p_lo) && !(m2.p_lo >= s_hi)) alone = false;
+      }
+      if (stable && alone) {
+        if (sure != kNever) sure_unique = false;
+        sure = id;
+      }
+    }
+    if (sure != kNever && sure_unique && s_hi != kNever && sub.granted >= 0 && sub.granted < 0x80 &&
+        (sub.opts.retain_handling == 0 || (sub.opts.retain_handling == 1 && !sub.maybe_existed)))
+      required.push_back(sure);
+  }
+}
+
+}  // namespace mqsim::model::detail

@@ -1,0 +1,166 @@
+// Reference model, connection and session rules: Session Present, Clean Start, Session Expiry,
+// takeover, keepalive, CONNACK and DISCONNECT ordering. Each rule accepts a right trace and
+// rejects a wrong one with its statement.
+#include <doctest/doctest.h>
+
+#include "model/trace_builder.h"
+
+using namespace mqsim;
+using namespace mqsim::model::build;
+using mqtt::PacketType;
+namespace P = mqtt::prop;
+
+namespace {
+std::string statement(const TraceBuilder& b, const std::string& conf = "", bool liveness = false) {
+  const auto v = judge(b, conf, liveness);
+  if (v.violation) MESSAGE(v.violation->text());
+  return verdict_statement(v);
+}
+}  // namespace
+
+TEST_SUITE("model: sessions") {
+
+TEST_CASE("Clean Start 1 gets Session Present 0 [MQTT-3.2.2-2]") {
+  for (bool sp : {false, true}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k = b.dial_connect(c, connect("c", true));
+    b.recv(c, k, connack(sp));
+    CHECK(statement(b) == (sp ? "MQTT-3.2.2-2" : "ok"));
+  }
+}
+
+TEST_CASE("a session with an expiry interval outlives its connection [MQTT-3.1.2-23] and ends after it [MQTT-4.1.0-2]") {
+  for (int variant : {0, 1, 2, 3}) {
+    // 0: back within the interval, SP 1 (ok); 1: back within, SP 0 (wrong);
+    // 2: back after it, SP 0 (ok); 3: back after it, SP 1 (wrong).
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 5)};
+    auto k = b.connect(c, connect("c", false, keep));
+    b.send(c, k, disconnect());
+    b.close(c, k, "disconnect");
+    b.at(variant < 2 ? 2'000 : 9'000);
+    const bool sp = variant == 0 || variant == 3;
+    k = b.dial_connect(c, connect("c", false, keep));
+    b.recv(c, k, connack(sp));
+    CHECK(statement(b) == std::vector<std::string>{"ok", "MQTT-3.1.2-23", "ok", "MQTT-4.1.0-2"}[variant]);
+  }
+}
+
+TEST_CASE("MQTT 5 Clean Start 0 without an expiry interval: the session ends with the connection") {
+  for (bool sp : {false, true}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    auto k = b.connect(c, connect("c", false));
+    b.send(c, k, disconnect());
+    b.close(c, k, "disconnect");
+    b.at(1'000);
+    k = b.dial_connect(c, connect("c", false));
+    b.recv(c, k, connack(sp));
+    CHECK(statement(b) == (sp ? "MQTT-4.1.0-2" : "ok"));
+  }
+}
+
+TEST_CASE("MQTT 3.1.1 Clean Session 0 persists [MQTT-3.1.2-4]; persistent_client_expiration ends it") {
+  for (int variant : {0, 1, 2, 3}) {
+    // Back after 100 s (0: SP 1 ok, 1: SP 0 wrong); with persistent_client_expiration 1h, back
+    // after 2 h (2: SP 0 ok, 3: SP 1 wrong).
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto v3 = mqtt::Version::v311;
+    auto k = b.connect(c, connect("c", false, {}, 0, std::nullopt, v3));
+    b.send(c, k, disconnect());
+    b.close(c, k, "disconnect");
+    b.at(variant < 2 ? 100'000 : 7'300'000);
+    k = b.dial_connect(c, connect("c", false, {}, 0, std::nullopt, v3));
+    b.recv(c, k, connack(variant == 0 || variant == 3));
+    const std::string conf = variant < 2 ? "" : "persistent_client_expiration 1h\n";
+    CHECK(statement(b, conf) == std::vector<std::string>{"ok", "MQTT-3.1.2-4", "ok", "MQTT-3.2.2-3"}[variant]);
+  }
+}
+
+TEST_CASE("takeover: the old connection is closed [MQTT-3.1.4-3], the session is present [MQTT-3.1.2-23]") {
+  for (int variant : {0, 1, 2}) {
+    TraceBuilder b;
+    const auto a = b.client("a");
+    const auto n = b.client("n");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 60)};
+    const auto ka = b.connect(a, connect("same", false, keep));
+    const auto kn = b.dial_connect(n, connect("same", false, keep));
+    if (variant != 1) {
+      b.recv(a, ka, disconnect(0x8E));
+      b.peer_closed(a, ka);
+    }
+    b.recv(n, kn, connack(variant != 2));
+    b.at(5'000);
+    b.send(n, kn, simple(PacketType::PINGREQ));
+    b.recv(n, kn, simple(PacketType::PINGRESP));
+    CHECK(statement(b) == std::vector<std::string>{"ok", "MQTT-3.1.4-3", "MQTT-3.1.2-23"}[variant]);
+  }
+}
+
+TEST_CASE("keepalive: never a close before 1.5 x keepalive of silence, always one soon after [MQTT-3.1.2-22]") {
+  for (int variant : {0, 1, 2}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k = b.connect(c, connect("c", true, {}, 4));
+    if (variant == 0) b.at(7'000);   // 7 s >= 6 s: a keepalive close
+    if (variant == 1) b.at(5'000);   // 5 s < 6 s: too early
+    if (variant == 2) b.at(20'000);  // no close at all: too late
+    if (variant != 2) b.peer_closed(c, k);
+    else b.event(0, 0, EventKind::Note, "time passed");
+    CHECK(statement(b) == std::vector<std::string>{"ok", "MQTT-3.1.2-22", "MQTT-3.1.2-22"}[variant]);
+  }
+}
+
+TEST_CASE("keepalive counts from the last packet the broker received, not from one a partition held back") {
+  TraceBuilder b;
+  const auto c = b.client("c");
+  const auto k = b.connect(c, connect("c", true, {}, 2));
+  b.at(1'000);
+  b.fault(c, k, "hold");
+  b.at(2'000);
+  b.send(c, k, simple(PacketType::PINGREQ));  // held: never read
+  b.at(4'000);
+  b.fault(c, k, "release");
+  b.peer_closed(c, k);  // 4 s after CONNECT >= 3 s: allowed
+  CHECK(statement(b) == "ok");
+}
+
+TEST_CASE("CONNACK first [MQTT-3.2.0-1], once [MQTT-3.2.0-2]; nothing after the server's DISCONNECT [MQTT-3.14.4-1]") {
+  TraceBuilder b;
+  const auto c = b.client("c");
+  const auto k = b.dial_connect(c, connect("c"));
+  b.recv(c, k, simple(PacketType::PINGRESP));
+  CHECK(statement(b) == "MQTT-3.2.0-1");
+  TraceBuilder t;
+  const auto d = t.client("d");
+  const auto kd = t.connect(d, connect("d"));
+  t.recv(d, kd, connack());
+  CHECK(statement(t) == "MQTT-3.2.0-2");
+  TraceBuilder x;
+  const auto e = x.client("e");
+  const auto ke = x.connect(e, connect("e"));
+  x.send(e, ke, simple(PacketType::PINGREQ));
+  x.recv(e, ke, disconnect(0x98));
+  x.recv(e, ke, simple(PacketType::PINGRESP));
+  CHECK(statement(x) == "MQTT-3.14.4-1");
+}
+
+TEST_CASE("SUBACK: one code per filter [MQTT-3.8.4-6]; MQTT 3.1.1 codes only 0, 1, 2, 0x80 [MQTT-3.9.3-2]") {
+  TraceBuilder b;
+  const auto c = b.client("c");
+  const auto k = b.connect(c, connect("c"));
+  b.send(c, k, subscribe(1, {{"a", 1}, {"b", 1}}));
+  b.recv(c, k, suback(1, {1}));
+  CHECK(statement(b) == "MQTT-3.8.4-6");
+  TraceBuilder t;
+  const auto d = t.client("d");
+  const auto kd = t.connect(d, connect("d", true, {}, 60, std::nullopt, mqtt::Version::v311));
+  t.send(d, kd, subscribe(1, {{"a", 1}}));
+  t.recv(d, kd, suback(1, {0x87}));
+  CHECK(statement(t) == "MQTT-3.9.3-2");
+}
+
+}  // TEST_SUITE
