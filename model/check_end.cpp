@@ -220,10 +220,13 @@ void Walker::check_resends() {
                 "nothing resent (its Message Expiry Interval had passed)");
         continue;
       }
+      // Say when the message's expiry had passed: onward delivery had started, so expiry no
+      // longer applies [MQTT-3.3.2-5], but it is the likeliest reason a server dropped it.
+      const bool expired = m && m->expiry_s && end_ms >= m->recv_lo_ms + std::uint64_t{*m->expiry_s} * 1000;
       violate(at, s.client, "MQTT-4.4.0-1",
               std::string(o.state == OutState::RelSeen ? "PUBREL" : "PUBLISH (DUP 1)") + " id=" + std::to_string(pid) +
                   " resent after the session resumed",
-              "nothing resent");
+              expired ? "nothing resent (its Message Expiry Interval had passed)" : "nothing resent");
     }
   }
 }

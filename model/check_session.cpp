@@ -356,7 +356,7 @@ void Walker::check_server_close(std::size_t idx, Conn& c) {
     violate(idx, ev_[idx].client, "MQTT-3.1.2-22",
             "no keepalive close before 1.5 x " + std::to_string(c.keepalive_s) + " s after the last packet received (t>=" +
                 std::to_string(earliest_ms) + "ms)",
-            "the server closed the connection at t=" + std::to_string(t) + "ms");
+            "the server closed the connection at t=" + std::to_string(t) + "ms (" + std::to_string(earliest_ms - t) + " ms early)");
     return;
   }
   count("keepalive.expired");

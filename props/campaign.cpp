@@ -105,6 +105,7 @@ Evaluation Evaluator::judge(WorkerReply reply) {
     s.mosquitto_conf = reply.bytes.substr(head, conf_bytes);
     s.liveness = reply.bytes[head + conf_bytes] != 0;
     ev.ops = ops;
+    ev.mosquitto_conf = s.mosquitto_conf;
     reply.bytes.erase(0, head + conf_bytes + 1);
   }
   ev.result = from_worker_reply(std::move(reply));
@@ -179,7 +180,7 @@ CampaignReport run_campaign(const CampaignOptions& options, const KnownDeviation
     for (const auto& [k, v] : e.coverage.counts) st.coverage[k] += v;
     const Finding* fresh = nullptr;
     if (e.failed()) {
-      const KnownDeviation* kd = e.violation ? known.match(e.violation->statement, e.violation->text()) : nullptr;
+      const KnownDeviation* kd = e.violation ? known.match(e.violation->statement, e.violation->text(), e.mosquitto_conf) : nullptr;
       if (kd != nullptr) {
         ++st.known;
         if (!seen_signatures[kd->id]) {

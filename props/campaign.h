@@ -38,6 +38,7 @@ struct Evaluation {
   model::Coverage coverage;
   std::string failure_kind;               // "" ok; else "violation", "crashed", "hung", "runner-error"
   std::uint32_t ops = 0;                  // steps of the schedule that ran
+  std::string mosquitto_conf;             // the configuration it ran with
   std::string signature() const;          // what must stay the same while shrinking
   bool failed() const { return !failure_kind.empty(); }
 };

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #ifndef MQSIM_SOURCE_DIR
@@ -49,7 +50,17 @@ bool KnownDeviations::load_dir(const std::string& dir, std::string* error) {
     d.statement = j["statement"];
     d.summary = j["summary"];
     d.why = j["why"];
-    if (j.contains("match") && j["match"].is_string()) d.match = j["match"];
+    if (j.contains("match") && j["match"].is_string()) {
+      d.match = j["match"];
+      try {
+        std::regex check(d.match);
+      } catch (const std::regex_error& e) {
+        return fail(std::string("match: not a regular expression: ") + e.what());
+      }
+    }
+    if (j.contains("when_config") && j["when_config"].is_array()) {
+      for (const auto& line : j["when_config"]) if (line.is_string()) d.when_config.push_back(line);
+    }
     if (j.contains("versions") && j["versions"].is_array()) {
       for (const auto& v : j["versions"]) if (v.is_string()) d.versions.push_back(v);
     }
@@ -63,10 +74,15 @@ bool KnownDeviations::load_dir(const std::string& dir, std::string* error) {
   return true;
 }
 
-const KnownDeviation* KnownDeviations::match(const std::string& statement, const std::string& violation_text) const {
+const KnownDeviation* KnownDeviations::match(const std::string& statement, const std::string& violation_text,
+                                             const std::string& mosquitto_conf) const {
   for (const auto& d : list_) {
     if (d.statement != statement) continue;
-    if (!d.match.empty() && violation_text.find(d.match) == std::string::npos) continue;
+    if (!d.match.empty() && !std::regex_search(violation_text, std::regex(d.match))) continue;
+    const bool config_ok = std::all_of(d.when_config.begin(), d.when_config.end(), [&](const std::string& line) {
+      return ("\n" + mosquitto_conf).find("\n" + line + "\n") != std::string::npos;
+    });
+    if (!config_ok) continue;
     return &d;
   }
   return nullptr;

@@ -20,7 +20,8 @@ struct KnownDeviation {
   std::string summary;              // one line
   std::string why;                  // the specification's words and why Mosquitto breaks them
   std::vector<std::string> versions;   // Mosquitto versions it reproduces on
-  std::string match;                // substring the violation's expected/seen text must contain ("" = any)
+  std::string match;                // regular expression (ECMAScript) the violation's text must match ("" = any)
+  std::vector<std::string> when_config;  // lines the schedule's mosquitto.conf must contain
   std::optional<Schedule> schedule; // the shrunk schedule
   std::string path;
 };
@@ -31,7 +32,8 @@ class KnownDeviations {
   bool load_dir(const std::string& dir, std::string* error);
   const std::vector<KnownDeviation>& all() const { return list_; }
   // The listed deviation this violation is an instance of, if any.
-  const KnownDeviation* match(const std::string& statement, const std::string& violation_text) const;
+  const KnownDeviation* match(const std::string& statement, const std::string& violation_text,
+                              const std::string& mosquitto_conf = "") const;
  private:
   std::vector<KnownDeviation> list_;
 };

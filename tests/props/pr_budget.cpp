@@ -55,7 +55,7 @@ TEST_CASE("known deviations: each listed schedule still shows its deviation, or 
     CAPTURE(d.id);
     if (!d.schedule) continue;
     const auto e = ev.evaluate(*d.schedule);
-    const bool reproduces = e.violation && known.match(e.violation->statement, e.violation->text()) == &d;
+    const bool reproduces = e.violation && known.match(e.violation->statement, e.violation->text(), e.mosquitto_conf) == &d;
     if (reproduces) {
       MESSAGE("known deviation " << d.id << " [" << d.statement << "] still reproduces");
     } else {

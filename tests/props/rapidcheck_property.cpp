@@ -24,7 +24,7 @@ int main() {
     Schedule s = *props::gen_schedule();
     s.seed = *rc::gen::inRange<std::uint64_t>(1, 1'000'000);
     const auto e = ev.evaluate(s);
-    if (e.violation && known.match(e.violation->statement, e.violation->text())) {
+    if (e.violation && known.match(e.violation->statement, e.violation->text(), e.mosquitto_conf)) {
       RC_CLASSIFY(true, "known deviation " + e.violation->statement);
       return;
     }
