@@ -160,7 +160,48 @@ Finding shrink_failure(Evaluator& ev, std::uint64_t seed, const CampaignOptions&
   }
   f.shrunk = current.value();
   if (options.conf_override) f.shrunk.mosquitto_conf = *options.conf_override;
+  finish_shrinking(ev, options, wanted, f);
   return f;
+}
+
+namespace {
+
+// Drops clients no op refers to (their "client" lines are noise), renaming the rest c1, c2...
+Schedule without_unused_clients(const Schedule& s) {
+  std::vector<bool> used(s.clients.size(), false);
+  for (const auto& op : s.ops) if (op.kind != OpKind::Advance && op.client < used.size()) used[op.client] = true;
+  std::vector<std::uint32_t> new_index(s.clients.size(), 0);
+  Schedule out = s;
+  out.clients.clear();
+  for (std::size_t i = 0; i < s.clients.size(); ++i) {
+    if (!used[i]) continue;
+    new_index[i] = static_cast<std::uint32_t>(out.clients.size());
+    out.clients.push_back(s.clients[i]);
+  }
+  for (auto& op : out.ops) op.client = op.kind == OpKind::Advance ? 0 : new_index[op.client];
+  return out;
+}
+
+}  // namespace
+
+// rapidcheck's shrink tree cannot drop the opening connects or unused clients; a last pass of
+// single-op deletions (delta debugging at granularity one) and client pruning can.
+void finish_shrinking(Evaluator& ev, const CampaignOptions& options, const std::string& wanted, Finding& f) {
+  auto still_fails = [&](const Schedule& s) {
+    if (f.shrink_runs >= options.max_shrink_runs) return false;
+    ++f.shrink_runs;
+    Evaluation e = ev.evaluate(s);
+    if (!e.failed() || e.signature() != wanted) return false;
+    f.evaluation = std::move(e);
+    return true;
+  };
+  for (std::size_t i = f.shrunk.ops.size(); i-- > 0;) {
+    Schedule fewer = f.shrunk;
+    fewer.ops.erase(fewer.ops.begin() + static_cast<long>(i));
+    if (still_fails(fewer)) f.shrunk = std::move(fewer);
+  }
+  Schedule pruned = without_unused_clients(f.shrunk);
+  if (pruned.clients.size() < f.shrunk.clients.size() && still_fails(pruned)) f.shrunk = std::move(pruned);
 }
 
 CampaignReport run_campaign(const CampaignOptions& options, const KnownDeviations& known, const Progress& progress) {

@@ -88,5 +88,7 @@ CampaignReport run_campaign(const CampaignOptions& options, const KnownDeviation
 
 // Shrinks a failing seed's schedule while the failure's signature stays the same.
 Finding shrink_failure(Evaluator& ev, std::uint64_t seed, const CampaignOptions& options, const Evaluation& first);
+// Last shrinking pass on a schedule value: single-op deletions, then unused clients.
+void finish_shrinking(Evaluator& ev, const CampaignOptions& options, const std::string& wanted, Finding& f);
 
 }  // namespace mqsim::props

@@ -19,7 +19,7 @@ constexpr std::pair<OpKind, const char*> kOpNames[] = {
     {OpKind::Publish, "publish"}, {OpKind::Disconnect, "disconnect"}, {OpKind::Crash, "crash"},
     {OpKind::Reset, "reset"}, {OpKind::Withhold, "withhold"}, {OpKind::ReleaseAcks, "release-acks"},
     {OpKind::Advance, "advance"}, {OpKind::Hold, "hold"}, {OpKind::Heal, "heal"},
-    {OpKind::Latency, "latency"}, {OpKind::ShortIo, "short-io"},
+    {OpKind::Latency, "latency"}, {OpKind::ShortIo, "short-io"}, {OpKind::Retry, "retry"},
 };
 
 std::string quoted(const std::string& s) {

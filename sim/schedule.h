@@ -17,6 +17,7 @@ namespace mqsim {
 enum class OpKind : std::uint8_t {
   Connect, Subscribe, Unsubscribe, Publish, Disconnect, Crash, Reset,
   Withhold, ReleaseAcks, Advance, Hold, Heal, Latency, ShortIo,
+  Retry,   // resend this client's last QoS>0 PUBLISH with DUP=1 and the same packet id
 };
 const char* op_kind_name(OpKind kind);
 std::optional<OpKind> op_kind_from_name(std::string_view name);

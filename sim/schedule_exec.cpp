@@ -19,6 +19,7 @@ struct ClientState {
   bool ever_connected = false;
   bool last_clean_start = true;
   std::optional<std::uint32_t> last_expiry_s;
+  std::optional<mqtt::Packet> last_publish;   // QoS > 0 only: what a retry sends again
 };
 
 ClientOptions options_for(const ClientSpec& c) {
@@ -31,22 +32,30 @@ ClientOptions options_for(const ClientSpec& c) {
   return o;
 }
 
-void apply_publish(ScriptedClient& c, const Op& op) {
-  mqtt::Properties props;
-  if (op.message_expiry_s) props.push_back({mqtt::prop::MessageExpiryInterval, *op.message_expiry_s, "", ""});
-  if (!op.packet_id || op.qos == 0) {
-    c.publish(op.topic, op.payload, op.qos, op.retain, std::move(props));
-    return;
-  }
-  mqtt::Packet p;  // a broken client reusing a packet id of its choice
+void apply_publish(ScriptedClient& c, ClientState& st, const Op& op) {
+  mqtt::Packet p;
   p.type = mqtt::PacketType::PUBLISH;
   p.topic = op.topic;
   p.payload = op.payload;
   p.qos = op.qos;
   p.retain = op.retain;
-  p.packet_id = *op.packet_id;
-  p.properties = std::move(props);
-  c.send(p);
+  if (op.message_expiry_s) p.properties.push_back({mqtt::prop::MessageExpiryInterval, *op.message_expiry_s, "", ""});
+  if (!op.packet_id || op.qos == 0) {
+    p.packet_id = c.publish(op.topic, op.payload, op.qos, op.retain, p.properties);
+  } else {
+    p.packet_id = *op.packet_id;  // a broken client reusing a packet id of its choice
+    c.send(p);
+  }
+  if (op.qos > 0) st.last_publish = p;
+}
+
+// What a client does when an acknowledgement is late: the same PUBLISH again, DUP set
+// [MQTT-3.3.1-1], same packet id. The broker must not deliver a QoS 2 message twice.
+void apply_retry(ScriptedClient& c, const ClientState& st) {
+  if (!st.last_publish) return;
+  mqtt::Packet again = *st.last_publish;
+  again.dup = true;
+  c.send(again);
 }
 
 void apply(Sim& sim, ScriptedClient& c, ClientState& st, const Op& op) {
@@ -54,7 +63,9 @@ void apply(Sim& sim, ScriptedClient& c, ClientState& st, const Op& op) {
     case OpKind::Connect:
       c.options().clean_start = op.clean_start;
       c.options().session_expiry_s = op.session_expiry_s;
-      st = {true, op.clean_start, op.session_expiry_s};
+      st.ever_connected = true;
+      st.last_clean_start = op.clean_start;
+      st.last_expiry_s = op.session_expiry_s;
       c.connect();
       break;
     case OpKind::Subscribe: {
@@ -64,7 +75,8 @@ void apply(Sim& sim, ScriptedClient& c, ClientState& st, const Op& op) {
       break;
     }
     case OpKind::Unsubscribe: c.unsubscribe(op.filters); break;
-    case OpKind::Publish: apply_publish(c, op); break;
+    case OpKind::Publish: apply_publish(c, st, op); break;
+    case OpKind::Retry: apply_retry(c, st); break;
     case OpKind::Disconnect: {
       mqtt::Properties props;
       if (op.session_expiry_s) props.push_back({mqtt::prop::SessionExpiryInterval, *op.session_expiry_s, "", ""});
@@ -116,7 +128,7 @@ void liveness_phase(const Schedule& s, Sim& sim) {
   // this phase can also be run on its own).
   for (const auto& op : s.ops) {
     if (op.client >= s.clients.size()) continue;
-    if (op.kind == OpKind::Connect) states[op.client] = {true, op.clean_start, op.session_expiry_s};
+    if (op.kind == OpKind::Connect) states[op.client] = {true, op.clean_start, op.session_expiry_s, std::nullopt};
     if (op.kind == OpKind::Disconnect && op.session_expiry_s) states[op.client].last_expiry_s = op.session_expiry_s;
   }
   for (const auto& spec : s.clients) {

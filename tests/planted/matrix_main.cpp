@@ -2,9 +2,11 @@
 // planted bug and reports whether the model caught it, how fast, and how short the shrunk
 // schedule is. Exit 0 when caught, 1 when missed.
 //   mqsim_planted_<name> [schedules]
+//   mqsim_planted_<name> --schedule file.json   (judge one schedule on this broker: debugging)
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "props/campaign.h"
 
@@ -12,8 +14,29 @@
 #error "MQSIM_PLANT_NAME must name the planted bug"
 #endif
 
+int judge_one(const char* path) {
+  using namespace mqsim;
+  std::FILE* f = std::fopen(path, "rb");
+  if (f == nullptr) return 2;
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  std::string error;
+  auto s = schedule_from_json(text, &error);
+  if (!s) {
+    std::fprintf(stderr, "%s: %s\n", path, error.c_str());
+    return 2;
+  }
+  props::Evaluator ev(20'000);
+  const auto e = ev.evaluate(*s);
+  std::printf("%s\n%s", e.violation ? e.violation->text().c_str() : (e.failed() ? e.result.detail.c_str() : "ok"), e.result.trace.text(false).c_str());
+  return e.failed() ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   using namespace mqsim;
+  if (argc > 2 && std::string(argv[1]) == "--schedule") return judge_one(argv[2]);
   props::CampaignOptions opt;
   opt.schedules = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 2000;
   opt.stop_at_first_failure = true;
