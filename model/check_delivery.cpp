@@ -108,6 +108,9 @@ bool Walker::judge_common(Judgement& j, std::size_t idx, const Conn& c, const mq
       const std::int64_t lo = static_cast<std::int64_t>(*m.expiry_s) - static_cast<std::int64_t>(waited_hi_s) -
                               static_cast<std::int64_t>(options_.timer_slack_ms / 1000);
       if (!fwd || static_cast<std::int64_t>(*fwd) > hi || static_cast<std::int64_t>(*fwd) < lo) {
+        // This message passed the "not yet expired" test above: among failing explanations of
+        // the same delivery it is the likelier one, so it wins a tie against an expired one.
+        j.score += 1;
         j.statement = "MQTT-3.3.2-6";
         j.expected = "Message Expiry Interval = received " + std::to_string(*m.expiry_s) + " s minus the time waited (" +
                      std::to_string(std::max<std::int64_t>(lo, 0)) + ".." + std::to_string(hi) + ")";
@@ -182,6 +185,19 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
   j.score += 1;
   const auto it = s.copies.find(msg);
   if (it != s.copies.end() && it->second >= allowed_copies(s, m, idx)) {
+    // A will published later than it was due may meet subscriptions made after it was due; each
+    // overlapping subscription may then get its copy ([MQTT-3.3.4-2] and the MAY after it). The
+    // extra copy is a symptom of the late will, and the rule it breaks is [MQTT-3.1.2-8].
+    if (m.will && m.p_hi != kNever) {
+      for (std::size_t si : s.subs) {
+        const Sub& later = subs_[si];
+        if (later.failed() || !mqtt::topic_matches(later.match_filter, m.topic)) continue;
+        if (later.add_lo < m.p_hi || later.add_lo >= idx || !(m.p_lo < std::min(later.del_hi, s.end_hi))) continue;
+        return fail(5, "MQTT-3.1.2-8", "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (by t=" +
+                                           std::to_string(m.due_ms) + "ms)",
+                    "a copy for a subscription made after that (" + later.filter + ")");
+      }
+    }
     const char* st = m.qos == 2 && p.qos == 2 ? "MQTT-4.3.3-10" : (p.qos == 0 ? "MQTT-4.3.1" : "MQTT-4.4.0-1");
     return fail(0, st, "one copy per matching subscription (" + std::to_string(allowed_copies(s, m, idx)) + ")", "another copy");
   }
@@ -218,7 +234,9 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
         const bool ambiguous = std::any_of(other.subs.begin(), other.subs.end(), [&](std::size_t k) {
           return subs_[k].group.empty() && possibly_matching(subs_[k], m, idx);
         });
-        if (!broke && !ambiguous && !(gone && pick.qos < 2))
+        // A member in two groups matching the message may have got it for the other group.
+        const bool other_group = !other_share_group(other, m, sub.group + "/" + sub.match_filter, idx).empty();
+        if (!broke && !ambiguous && !other_group && !(gone && pick.qos < 2))
           return fail(0, "MQTT-4.8.2", "each message to one member of share group '" + sub.group + "'", "a second member got it");
       }
     }
@@ -227,8 +245,21 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
   return j;
 }
 
+// A share group (other than `key`) in which `other` has a subscription that could have routed
+// `m`, and whose one copy of `m` no session got yet: `other`'s copy may have been that group's.
+std::string Walker::other_share_group(const Session& other, const Msg& m, const std::string& key, std::size_t idx) const {
+  for (std::size_t k : other.subs) {
+    const Sub& alt = subs_[k];
+    if (alt.group.empty() || !possibly_matching(alt, m, idx)) continue;
+    const std::string alt_key = alt.group + "/" + alt.match_filter;
+    if (alt_key == key) continue;
+    const auto it = shared_picks_.find({m.id, alt_key});
+    if (it == shared_picks_.end() || it->second.empty()) return alt_key;
+  }
+  return "";
+}
+
 Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p, std::size_t msg, std::size_t offer_index) {
-  (void)s;
   const Msg& m = msgs_[msg];
   const RetainedOffer& o = offers_[offer_index];
   const Sub& sub = subs_[o.sub];
@@ -265,7 +296,18 @@ Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& 
     return j;
   }
   j.score += 1;
+  // The copy this offer got may also have been a live one (RETAIN 1 through Retain As
+  // Published): when a live copy is still allowed, that copy becomes the live one and this one
+  // the retained one.
   if (o.delivered.count(msg)) {
+    const auto copies = s.copies.find(msg);
+    const bool live_left = (copies == s.copies.end() ? 0u : copies->second) < allowed_copies(s, m, idx);
+    for (std::size_t di = 0; live_left && di < s.deliveries.size(); ++di) {
+      const Delivery& d = s.deliveries[di];
+      if (d.msg == msg && d.retained_offer && d.offer == offer_index && d.live_alt_sub != kNever) j.swap_delivery = di;
+    }
+  }
+  if (o.delivered.count(msg) && j.swap_delivery == kNever) {
     j.statement = "MQTT-3.3.1-9";
     j.expected = "each retained message once per subscription";
     j.seen = "a second copy";
@@ -338,6 +380,10 @@ void Walker::on_publish_out(std::size_t idx, Conn& c, const mqtt::Packet& p_in) 
   if (p.qos == 0 && p.dup) violate(idx, e.client, "MQTT-3.3.1-2", "DUP 0 on a QoS 0 PUBLISH", "DUP 1");
   count("delivery");
   count(p.qos == 0 ? "delivery.qos0" : (p.qos == 1 ? "delivery.qos1" : "delivery.qos2"));
+  if (p.qos > 0 && stale_transmission(idx, c, s, p)) {
+    count("delivery.stale_transmission");
+    return;
+  }
   if (p.qos > 0 && redelivery(idx, c, s, p)) return;
   if (is_sys_topic(p.topic)) {
     on_sys_publish(idx, c, p, p.retain);
@@ -345,6 +391,29 @@ void Walker::on_publish_out(std::size_t idx, Conn& c, const mqtt::Packet& p_in) 
     return;
   }
   fresh_delivery(idx, c, s, p);
+}
+
+// A QoS 1/2 PUBLISH seen late on an older connection of the session, over a held or slow link:
+// the broker wrote it there before a newer connection took the session over, and then resent it
+// on the newer one with DUP and the same Packet Identifier, as [MQTT-4.4.0-1] requires. It is the
+// first transmission of the copy already seen there, not another copy (a quiet link shows the
+// bytes at once, so before the resend: only a hold or latency can put it after).
+bool Walker::stale_transmission(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p) const {
+  (void)idx;
+  if (!c.ever_held && !c.ever_latency) return false;
+  const auto pos = std::find(s.conns.begin(), s.conns.end(), c.id);
+  if (pos == s.conns.end() || pos + 1 == s.conns.end()) return false;  // not superseded
+  const auto next = conns_.find(*(pos + 1));
+  const std::size_t takeover_hi = next == conns_.end() ? kNever : next->second.connack_idx;  // the session moved on by then
+  auto stale = [&](const Outflight& o) {
+    if (o.topic != p.topic || o.payload != p.payload || o.qos != p.qos) return false;
+    const auto at = std::find(s.conns.begin(), s.conns.end(), o.last_conn);
+    if (at == s.conns.end() || at <= pos) return false;  // last sent on this or an older connection
+    return o.msg == kNever || msgs_[o.msg].p_lo < takeover_hi;  // routed to the session before it moved
+  };
+  if (const auto it = s.inflight.find(p.packet_id); it != s.inflight.end() && stale(it->second)) return true;
+  return std::any_of(s.past_outflights.begin(), s.past_outflights.end(),
+                     [&](const auto& po) { return po.first == p.packet_id && stale(po.second); });
 }
 
 // A PUBLISH reusing the identifier of one still in flight to this session.
@@ -355,6 +424,10 @@ bool Walker::redelivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet
   Outflight& o = it->second;
   const bool same = o.topic == p.topic && o.payload == p.payload && o.qos == p.qos;
   const std::string id = std::to_string(p.packet_id);
+  auto retire = [&]() {  // the identifier starts a new message: keep the old one for stale_transmission
+    if (s.past_outflights.size() < 10'000) s.past_outflights.emplace_back(p.packet_id, it->second);
+    s.inflight.erase(it);
+  };
   auto resend = [&]() {
     if (o.last_conn == c.id) {
       violate(idx, client, "MQTT-4.4.0-1", "no resend except on a new connection of the session", "PUBLISH id=" + id + " again on the same connection");
@@ -369,7 +442,7 @@ bool Walker::redelivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet
     case OutState::AwaitAck:
       if (same) return resend();
       violate(idx, client, "MQTT-2.2.1-4", "a packet identifier not in use (id=" + id + " awaits its acknowledgement)", "a new PUBLISH with it");
-      s.inflight.erase(it);
+      retire();
       return false;
     case OutState::AckSent:
       if (same && p.dup && o.last_conn != c.id) {
@@ -382,17 +455,17 @@ bool Walker::redelivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet
         if (same) return resend();
         violate(idx, client, "MQTT-2.2.1-4", "a packet identifier not in use (QoS 2 id=" + id + " awaits PUBCOMP)", "a new PUBLISH with it");
       }
-      s.inflight.erase(it);
+      retire();
       return false;
     case OutState::RelSeen:
       violate(idx, client, same ? "MQTT-4.3.3-6" : "MQTT-2.2.1-4",
               same ? "no PUBLISH again after its PUBREL was sent" : "a packet identifier not in use (id=" + id + " awaits PUBCOMP)",
               "PUBLISH id=" + id);
       if (same) return true;
-      s.inflight.erase(it);
+      retire();
       return false;
     case OutState::CompSent:
-      s.inflight.erase(it);
+      retire();
       return false;
   }
   return false;
@@ -443,6 +516,11 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
   for (const auto& j : judged) {
     if (!j.ok) continue;
     if (!best) { best = &j; continue; }
+    // A way that needs no earlier copy re-read (judge_retained's swap) first.
+    if ((j.swap_delivery == kNever) != (best->swap_delivery == kNever)) {
+      if (j.swap_delivery == kNever) best = &j;
+      continue;
+    }
     // Prefer the earliest message; between a retained and a live copy of one message, the
     // retained one when the message is older than the subscription.
     const Msg& a = msgs_[j.msg];
@@ -479,6 +557,11 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
   }
   if (best) {
     accept_delivery(idx, c, s, p, *best);
+    if (best->retained) {
+      // Remember a live way this copy could also have gone (see judge_retained).
+      for (const auto& j : judged)
+        if (j.ok && !j.retained && j.msg == best->msg && subs_[j.sub].group.empty()) s.deliveries.back().live_alt_sub = j.sub;
+    }
     return;
   }
   const Judgement* worst = nullptr;
@@ -543,6 +626,15 @@ void Walker::accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::P
   d.qos = p.qos;
   d.retained_offer = j.retained;
   d.group = sub.group;
+  if (j.retained) d.offer = j.offer;
+  if (j.swap_delivery != kNever) {
+    Delivery& earlier = s.deliveries[j.swap_delivery];
+    earlier.retained_offer = false;
+    earlier.offer = kNever;
+    d.live_alt_sub = kNever;
+    ++s.copies[j.msg];
+    count("retained.reread_as_live");
+  }
   s.deliveries.push_back(d);
   if (j.retained) {
     offers_[j.offer].delivered.insert(j.msg);
@@ -554,7 +646,29 @@ void Walker::accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::P
   if (m.expiry_s) count("message.expiry_forwarded");
   const std::size_t self = static_cast<std::size_t>(&s - sessions_.data());
   if (!sub.group.empty() && !j.retained) {
-    shared_picks_[{j.msg, sub.group + "/" + sub.match_filter}].push_back({self, p.qos, c.id, p.packet_id});
+    const std::string key = sub.group + "/" + sub.match_filter;
+    // Another member's copy counted for this group moves to another group it is in, where it
+    // explains both copies (judge_live accepted this one on that ground).
+    auto& picks = shared_picks_[{j.msg, key}];
+    for (std::size_t k = 0; k < picks.size();) {
+      const SharedPick& pick = picks[k];
+      const Session& other = sessions_[pick.session];
+      const auto oit = other.inflight.find(pick.packet_id);
+      const auto ocit = conns_.find(pick.conn);
+      const bool broke = pick.qos == 1 && ocit != conns_.end() && !ocit->second.open() && oit != other.inflight.end() &&
+                         oit->second.msg == j.msg && oit->second.state == OutState::AwaitAck;
+      const bool ambiguous = std::any_of(other.subs.begin(), other.subs.end(), [&](std::size_t k2) {
+        return subs_[k2].group.empty() && possibly_matching(subs_[k2], m, idx);
+      });
+      const bool justified = broke || ambiguous || (other.ended && pick.qos < 2);
+      const std::string alt = pick.session == self || justified ? "" : other_share_group(other, m, key, idx);
+      if (alt.empty()) { ++k; continue; }
+      const SharedPick moved = picks[k];
+      picks.erase(picks.begin() + static_cast<std::ptrdiff_t>(k));
+      shared_picks_[{j.msg, alt}].push_back(moved);
+      count("share.pick_regrouped");
+    }
+    shared_picks_[{j.msg, key}].push_back({self, p.qos, c.id, p.packet_id});
     count("share.delivery");
   }
   // Order per publisher, topic and QoS on non-shared subscriptions [MQTT-4.6.0-5, 4.6.0-6].
@@ -566,13 +680,40 @@ void Walker::accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::P
   if (!j.retained && sub.group.empty() && !m.will && m.processings == 1 && matching == 1 && !twin) {
     const std::string key = std::to_string(m.conn) + "|" + m.topic + "|" + std::to_string(m.qos) + "|" + std::to_string(p.qos);
     auto& last = s.order[key];
-    if (last > m.seq) {
+    // A QoS 2 message may be routed on its PUBREL (4.3.3, Figure 4.3 Method A): a publisher that
+    // released its messages in another order than it published them (against its own
+    // [MQTT-4.6.0-4]) may see them delivered in the order released.
+    const auto released_first = [&]() {
+      if (m.qos != 2) return false;
+      const auto later = std::find_if(msgs_.begin(), msgs_.end(), [&](const Msg& o) { return o.conn == m.conn && o.seq == last && !o.will; });
+      const std::size_t rel = release_idx(m);
+      return later != msgs_.end() && later->qos == 2 && rel < idx && release_idx(*later) < rel;
+    };
+    if (last > m.seq && released_first()) {
+      count("order.qos2_released_out_of_order");
+    } else if (last > m.seq) {
       violate(idx, client, "MQTT-4.6.0-5", "messages from one publisher on topic \"" + m.topic + "\" at QoS " + std::to_string(m.qos) + " in the order sent",
               "message #" + std::to_string(m.seq) + " after #" + std::to_string(last));
     }
     last = std::max(last, m.seq);
   }
   add_outflight(idx, c, s, p, j.msg);
+}
+
+// The client's PUBREL for its QoS 2 message `m` (kNever: not sent).
+std::size_t Walker::release_idx(const Msg& m) const {
+  if (m.p_lo >= ev_.size()) return kNever;
+  const Event& pub = ev_[m.p_lo];
+  if (pub.kind != EventKind::Send || pub.conn != m.conn || !pub.packet || pub.packet->type != mqtt::PacketType::PUBLISH ||
+      pub.packet->qos != 2)
+    return kNever;
+  const std::uint16_t id = pub.packet->packet_id;
+  for (std::size_t i = m.p_lo + 1; i < ev_.size(); ++i) {
+    const Event& e = ev_[i];
+    if (e.conn != m.conn || e.kind != EventKind::Send || !e.packet) continue;
+    if (e.packet->type == mqtt::PacketType::PUBREL && e.packet->packet_id == id) return i;
+  }
+  return kNever;
 }
 
 // A fresh QoS 1/2 PUBLISH: within the client's Receive Maximum [MQTT-3.3.4-9], then in flight.

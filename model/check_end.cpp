@@ -6,11 +6,24 @@
 // obligation is only judged on a connection that stayed usable long enough (timer slack).
 #include <algorithm>
 #include <cassert>
+#include <set>
 
 #include "model/check_state.h"
 #include "model/mqtt/topic.h"
 
 namespace mqsim::model::detail {
+
+namespace {
+// Says when the publisher was a 3.1.1 client with other QoS 1/2 messages unfinished: a server
+// that limits in-flight messages cannot tell such a client "quota exceeded" (no reason codes in
+// 3.1.1), which is the likeliest reason an acknowledged message went missing.
+std::string pressure_note_for(const Msg& m, const Conn* publisher) {
+  if (!m.under_pressure || m.qos == 0 || publisher == nullptr || publisher->version != mqtt::Version::v311) return "";
+  return " (acknowledged while its 3.1.1 publisher had other QoS 1/2 messages in flight)";
+}
+}  // namespace
+
+std::string Walker::pressure_note(const Msg& m) { return pressure_note_for(m, find_conn(m.conn)); }
 
 namespace {
 
@@ -67,9 +80,10 @@ void Walker::check_owed_messages() {
       count("owed.blocked_by_flow_control");
       continue;
     }
-    for (const Msg& m : msgs_) {
-      if (m.questionable || m.p_hi == kNever || m.sys || (broker_exit_idx_ != kNever && broker_exit_idx_ < m.p_hi)) continue;
-      if (m.will && will_cancel_state(m) != 0) continue;
+    // The subscription through which `m` is owed to `s`, if any (before the excuses below).
+    auto owed_through = [&](const Msg& m) -> const Sub* {
+      if (m.questionable || m.p_hi == kNever || m.sys || (broker_exit_idx_ != kNever && broker_exit_idx_ < m.p_hi)) return nullptr;
+      if (m.will && will_cancel_state(m) != 0) return nullptr;
       const Sub* owed = nullptr;
       for (std::size_t sub_i : s.subs) {
         const Sub& sub = subs_[sub_i];
@@ -78,21 +92,22 @@ void Walker::check_owed_messages() {
         if (sub.opts.no_local && m.publisher_id == s.client_id) continue;  // a will too: its owner published it
         if (!owed || sub.granted > owed->granted) owed = &sub;
       }
-      if (!owed) continue;
-      const bool got = s.copies.count(m.id) > 0 ||
-                       std::any_of(s.deliveries.begin(), s.deliveries.end(), [&](const Delivery& d) { return d.msg == m.id; });
-      if (got) continue;
+      return owed;
+    };
+    // Whatever excuses a missing copy of `m` (not yet ready, expired, QoS 0 under pressure, a
+    // full queue). `counting`: count the excuse (once, for the message being judged).
+    auto excused = [&](const Msg& m, const Sub* owed, bool counting) -> bool {
       const std::uint64_t ready_ms = m.will ? std::max(m.due_ms, c->connack_ms + options_.timer_slack_ms) + 2ull * c->max_latency_ms
                                             : std::max(time_of(m.p_hi), c->connack_ms) + options_.timer_slack_ms + 2ull * c->max_latency_ms;
-      if (ready_ms >= end_ms) continue;
+      if (ready_ms >= end_ms) return true;
       if (m.expiry_s && end_ms >= m.recv_lo_ms + std::uint64_t{*m.expiry_s} * 1000) {
-        count("message.expired");
-        continue;
+        if (counting) count("message.expired");
+        return true;
       }
-      if (c->max_packet_size > 0 && m.topic.size() + m.payload.size() + 16 > c->max_packet_size) continue;
+      if (c->max_packet_size > 0 && m.topic.size() + m.payload.size() + 16 > c->max_packet_size) return true;
       const int q = std::min<int>(m.qos, owed->granted);
       const bool online_at_publish = c->connack_idx < m.p_lo;
-      if (q == 0 && (!options_.qos0_when_idle || !online_at_publish || !link_quiet(*c) || s.pressure_seen || m.under_pressure)) continue;
+      if (q == 0 && (!options_.qos0_when_idle || !online_at_publish || !link_quiet(*c) || s.pressure_seen || m.under_pressure)) return true;
       // Queue limits let QoS 1/2 go only when the queue was full when the message came.
       std::size_t queued = 0;
       std::uint64_t queued_bytes = 0;
@@ -111,10 +126,51 @@ void Walker::check_owed_messages() {
         return subs_[k].match_filter.rfind("$SYS", 0) == 0;
       });
       if (config_.max_queued_messages > 0 && (queued >= config_.max_queued_messages || sys_in_queue)) {
-        count("owed.dropped_queue_full");
+        if (counting) count("owed.dropped_queue_full");
+        return true;
+      }
+      if (config_.max_queued_bytes > 0 && queued_bytes + m.payload.size() > config_.max_queued_bytes) {
+        if (counting) count("owed.dropped_queue_full");
+        return true;
+      }
+      return false;
+    };
+    std::set<std::size_t> reassigned;   // deliveries that stood for an identical message
+    for (const Msg& m : msgs_) {
+      const Sub* owed = owed_through(m);
+      if (!owed) continue;
+      const bool got = s.copies.count(m.id) > 0 ||
+                       std::any_of(s.deliveries.begin(), s.deliveries.end(), [&](const Delivery& d) { return d.msg == m.id; });
+      if (got) continue;
+      if (excused(m, owed, true)) continue;
+      // Two messages alike (topic, payload) and one copy: the model gave the copy to one of them
+      // when it came; it may as well have been this one, if the other is not owed.
+      bool swapped = false;
+      for (std::size_t di = 0; di < s.deliveries.size() && !swapped; ++di) {
+        const Delivery& d = s.deliveries[di];
+        if (d.msg == kNever || d.msg == m.id || d.retained_offer || reassigned.count(di) || d.recv_idx <= m.p_lo) continue;
+        const Msg& m2 = msgs_[d.msg];
+        if (m2.topic != m.topic || m2.payload != m.payload) continue;
+        const Sub* owed2 = owed_through(m2);
+        if (owed2 && !excused(m2, owed2, false)) continue;
+        const Event& de = ev_[d.recv_idx];
+        const Conn* dc = find_conn(de.conn);
+        if (!dc || !de.packet) continue;
+        for (std::size_t sub_i : s.subs) {
+          if (judge_live(d.recv_idx, *dc, s, *de.packet, m.id, sub_i).ok) {
+            swapped = true;
+            break;
+          }
+        }
+        if (swapped) reassigned.insert(di);
+      }
+      if (swapped) {
+        count("owed.identical_copy_reassigned");
         continue;
       }
-      if (config_.max_queued_bytes > 0 && queued_bytes + m.payload.size() > config_.max_queued_bytes) { count("owed.dropped_queue_full"); continue; }
+      const std::uint64_t ready_ms = m.will ? std::max(m.due_ms, c->connack_ms + options_.timer_slack_ms) + 2ull * c->max_latency_ms
+                                            : std::max(time_of(m.p_hi), c->connack_ms) + options_.timer_slack_ms + 2ull * c->max_latency_ms;
+      const int q = std::min<int>(m.qos, owed->granted);
       const std::size_t at = std::min(first_idx_after(ready_ms), ev_.size() - 1);
       // A stale No Local kept from a replaced subscription explains a missing own message.
       bool stale_no_local = false;
@@ -128,7 +184,7 @@ void Walker::check_owed_messages() {
       violate(at, s.client, m.will ? "MQTT-3.1.2-8" : "MQTT-4.5.0-1",
               std::string(m.will ? "the Will Message of " + m.publisher_id : "message") + " on \"" + m.topic + "\" payload \"" + m.payload +
                   "\" (QoS " + std::to_string(q) + ") delivered through " + owed->filter,
-              "never delivered to " + s.client_id);
+              "never delivered to " + s.client_id + pressure_note(m));
     }
   }
   // $share groups: a message owed to a group reaches one member, unless every member could
@@ -165,7 +221,7 @@ void Walker::check_owed_messages() {
       }
       if (!sure || !all_ready || q == 0) continue;  // QoS 0 to a group: at most once, never owed
       if (m.expiry_s) continue;
-      violate(ev_.size() - 1, 0, "MQTT-4.5.0-1", "message on \"" + m.topic + "\" delivered to one member of " + key, "no member got it");
+      violate(ev_.size() - 1, 0, "MQTT-4.5.0-1", "message on \"" + m.topic + "\" delivered to one member of " + key, "no member got it" + pressure_note(m));
     }
   }
 }
@@ -194,6 +250,45 @@ void Walker::check_owed_retained() {
       const int q = std::min<int>(m.qos, sub.granted);
       if (q == 0 && (!options_.qos0_when_idle || s.pressure_seen || !link_quiet(*c))) continue;  // QoS 0 may be lost under pressure
       const std::size_t at = std::min(first_idx_after(ready_ms), ev_.size() - 1);
+      if (m.will) {
+        // A will that shows up live after the subscription was published after it: the missing
+        // retained copy is the late will's doing, and the statement it breaks is the will's
+        // [MQTT-3.1.2-8] (published once its delay passed or its session ended).
+        std::size_t late = kNever;
+        for (std::size_t i = o.subscribe_idx + 1; i < ev_.size() && late == kNever; ++i) {
+          const Event& e = ev_[i];
+          if (e.kind == EventKind::Recv && e.packet && e.packet->type == mqtt::PacketType::PUBLISH && e.packet->topic == m.topic &&
+              e.packet->payload == m.payload)
+            late = i;
+        }
+        // Or its owner came back after the session's end made the will due but before the Will
+        // Delay had passed: a broker that waits for the delay instead of the session's end
+        // cancels it then, so it was never published at all.
+        std::size_t back = kNever;
+        const Conn* wc = find_conn(m.conn);
+        if (wc && m.will_delay_s > 0 && wc->broker_close_lo_ms < kForeverMs) {
+          for (const auto& [id, o] : conns_) {
+            if (id == m.conn || o.client_id != m.publisher_id || o.connect_idx == kNever || o.connect_idx <= wc->connect_idx) continue;
+            const std::uint64_t t = time_of(o.connect_idx);
+            if (t > m.due_ms && t < wc->broker_close_lo_ms + std::uint64_t{m.will_delay_s} * 1000) back = o.connect_idx;
+          }
+        }
+        if (late == kNever && back != kNever) {
+          violate(at, s.client, "MQTT-3.1.2-8",
+                  "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (by t=" +
+                      std::to_string(m.due_ms) + "ms), then retained for the new subscription " + sub.filter,
+                  "never published: its owner reconnected at t=" + std::to_string(time_of(back)) + "ms, within the Will Delay (" +
+                      std::to_string(m.will_delay_s) + " s) but after the session had ended");
+          continue;
+        }
+        if (late != kNever) {
+          violate(at, s.client, "MQTT-3.1.2-8",
+                  "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (by t=" +
+                      std::to_string(m.due_ms) + "ms), then retained for the new subscription " + sub.filter,
+                  "not retained when the subscription was made; first seen at t=" + std::to_string(ev_[late].time_ms) + "ms");
+          continue;
+        }
+      }
       violate(at, s.client, o.statement, "the retained message \"" + m.payload + "\" on " + m.topic + " for the new subscription " + sub.filter,
               "none");
     }

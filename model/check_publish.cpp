@@ -48,6 +48,20 @@ void Walker::on_publish_in(std::size_t idx, Conn& c, const mqtt::Packet& p) {
   for (const auto& w : why) mark_protocol_error(c, w);
   Session* s = c.session == kNever ? nullptr : &sessions_[c.session];
   count(p.qos == 0 ? "publish.qos0" : (p.qos == 1 ? "publish.qos1" : "publish.qos2"));
+  // A client that reuses the identifier of a QoS 2 message still awaiting PUBREL for a different
+  // message breaks [MQTT-2.2.1-3]; the spec says nothing of what the server then does with the
+  // earlier one, so it may be lost (and the new one is a message of its own).
+  if (s && p.qos > 0) {
+    if (auto it = s->inbound_qos2.find(p.packet_id); it != s->inbound_qos2.end()) {
+      Msg& earlier = msgs_[it->second];
+      if (p.qos != 2 || earlier.topic != topic || earlier.payload != p.payload) {
+        earlier.questionable = true;
+        earlier.questionable_why = "its packet id was reused by the publisher before PUBREL";
+        count("publish.id_reused");
+        s->inbound_qos2.erase(it);
+      }
+    }
+  }
   if (s && p.qos == 2) {
     if (auto it = s->inbound_qos2.find(p.packet_id); it != s->inbound_qos2.end()) {
       // Until PUBREL the same identifier is the same message: PUBREC again, no second delivery.

@@ -182,6 +182,7 @@ struct Judgement {
   std::string statement, expected, seen;
   bool retained = false;
   std::size_t msg = kNever, sub = kNever, offer = kNever;
+  std::size_t swap_delivery = kNever;    // an earlier copy this offer served is re-read as a live one
 };
 
 enum class OutState : std::uint8_t { AwaitAck, AckSent, RelSeen, CompSent };
@@ -202,6 +203,8 @@ struct Delivery {
   std::uint8_t qos = 0;
   bool retained_offer = false;
   std::string group;
+  std::size_t offer = kNever;            // the retained offer it served
+  std::size_t live_alt_sub = kNever;     // ... or a live copy through this subscription could have been it
 };
 
 struct Session {
@@ -224,6 +227,7 @@ struct Session {
   std::vector<std::size_t> offers;
   bool unknown_subs = false;             // an undecodable SUBSCRIBE may have added subscriptions
   bool pressure_seen = false;            // its in-flight window (both ways) was ever full
+  std::vector<std::pair<std::uint16_t, Outflight>> past_outflights;   // in-flight entries whose identifier was reused
 };
 
 struct Deadline {
@@ -251,6 +255,7 @@ class Walker {
   void count(const std::string& what, std::uint64_t n = 1) { verdict_.coverage.counts[what] += n; }
   Conn& conn(std::uint32_t id, std::uint32_t client);
   Conn* find_conn(std::uint32_t id);
+  std::string pressure_note(const Msg& m);
   std::size_t first_idx_at_or_after(std::uint64_t time_ms) const;
   std::size_t first_idx_after(std::uint64_t time_ms) const;
   std::uint64_t time_of(std::size_t idx) const;
@@ -260,6 +265,7 @@ class Walker {
   void note_send_timing(Conn& c, std::uint64_t now_ms);
   void prove_processed(Conn& c, std::size_t upto_send_idx, std::size_t recv_idx);
   void answer_request(std::size_t idx, Conn& c, mqtt::PacketType type, std::uint16_t packet_id);
+  bool answers_request_cut_by_close(const Conn& c, mqtt::PacketType type, std::uint16_t packet_id, std::size_t idx) const;
   bool link_quiet(const Conn& c) const { return !c.ever_held && !c.ever_latency; }
 
   // check_session.cpp: CONNECT, CONNACK, sessions, closes, keepalive, takeover, wills.
@@ -270,6 +276,7 @@ class Walker {
   void on_server_disconnect(std::size_t idx, Conn& c, const mqtt::Packet& p);
   void end_connection(std::size_t idx, Conn& c, bool by_server);
   void check_server_close(std::size_t idx, Conn& c);
+  bool resend_close(std::size_t idx, Conn& c);    // a close answering a repeated QoS 2 PUBLISH
   void publish_will(std::size_t idx, Conn& c, bool by_server);
   bool early_close(std::size_t idx, Conn& c);   // the broker may have closed it unseen: act on it now
   void widen_close(Conn& c);                    // a hold caught the close on the wire: its time is open
@@ -309,6 +316,9 @@ class Walker {
   void add_outflight(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, std::size_t msg);
   void accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, const Judgement& j);
   std::vector<std::size_t> offer_possible(const RetainedOffer& o, std::size_t at_idx);
+  bool stale_transmission(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p) const;
+  std::string other_share_group(const Session& other, const Msg& m, const std::string& key, std::size_t idx) const;
+  std::size_t release_idx(const Msg& m) const;
 
   // check_end.cpp: obligations at the end of the trace.
   void finish();

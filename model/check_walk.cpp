@@ -332,12 +332,44 @@ void Walker::prove_processed(Conn& c, std::size_t upto_send_idx, std::size_t rec
   c.unproven_msgs = std::move(keep);
 }
 
+// The model may place the broker's close of a connection before its client sees it (its will
+// reached another client first: early_close), and then forgets the requests still unanswered.
+// The broker may still have answered one of them before closing, on a slow or held link: an
+// answer that arrives afterwards, to a request the client really sent and that nothing answered
+// yet, carries the identifier of an outstanding request.
+bool Walker::answers_request_cut_by_close(const Conn& c, mqtt::PacketType type, std::uint16_t packet_id, std::size_t idx) const {
+  using T = mqtt::PacketType;
+  if (!c.ended || !c.pending_at_close) return false;
+  auto asks = [&](const mqtt::Packet& q) {
+    switch (type) {
+      case T::SUBACK: return q.type == T::SUBSCRIBE;
+      case T::UNSUBACK: return q.type == T::UNSUBSCRIBE;
+      case T::PUBACK: return q.type == T::PUBLISH && q.qos == 1;
+      case T::PUBREC: return q.type == T::PUBLISH && q.qos == 2;
+      case T::PUBCOMP: return q.type == T::PUBREL;
+      case T::PUBREL: return q.type == T::PUBREC;
+      default: return false;
+    }
+  };
+  for (std::size_t i = std::min(idx, ev_.size()); i-- > c.dial_idx;) {
+    const Event& e = ev_[i];
+    if (e.conn != c.id || !e.packet || e.packet->packet_id != packet_id) continue;
+    if (e.kind == EventKind::Recv && e.packet->type == type) return false;  // already answered
+    if (e.kind == EventKind::Send && asks(*e.packet)) return true;
+  }
+  return false;
+}
+
 void Walker::answer_request(std::size_t idx, Conn& c, mqtt::PacketType type, std::uint16_t packet_id) {
   auto it = std::find_if(c.pending.begin(), c.pending.end(), [&](const PendingRequest& r) {
     return r.answer == type && r.packet_id == packet_id;
   });
   if (it == c.pending.end()) {
     if (type == mqtt::PacketType::PINGRESP || type == mqtt::PacketType::CONNACK) return;
+    if (answers_request_cut_by_close(c, type, packet_id, idx)) {
+      count("answer.after_placed_close");
+      return;
+    }
     const bool sub = type == mqtt::PacketType::SUBACK || type == mqtt::PacketType::UNSUBACK;
     violate(idx, ev_[idx].client, sub ? "MQTT-2.2.1-6" : "MQTT-2.2.1-5",
             "the packet identifier of an outstanding request",

@@ -3,8 +3,9 @@
 // Every choice goes through a table whose size is a power of two, indexed by a bit field: each
 // bit pattern is one value (uniform, no modulo bias), a value's weight is how often it appears in
 // its table, and entry 0 is always the ordinary choice. The value sets are the rapidcheck
-// generators' (props/generators.cpp: same topics, filters, expiries, durations), so the fuzzer
-// and the property campaigns explore the same space and the model's allowances hold for both.
+// generators' (props/generators.cpp: same topics, filters, expiries, durations), with a few
+// in-between values to fill the tables, so the fuzzer and the property campaigns explore the
+// same space and the model's allowances hold for both.
 #include "bytes_schedule.h"
 
 #include <array>
@@ -28,12 +29,14 @@ const std::array<std::string, 16> kFilters = {"a",  "a/b", "a/+", "+/b", "#", "a
                                               "$share/g/a/+", "$share/g/#", "$share/h/a",
                                               "$SYS/broker/clients/connected", "a/+", "#", "a", "b"};
 
-// The 14 kinds, with the two that make everything else matter (connect, publish) twice.
+// The 15 kinds, with connect (what makes everything else matter) twice. A new OpKind takes a
+// slot here (tests/unit/test_bytes_schedule.cpp fails until it does); slot 15 was a second
+// Publish before Retry existed.
 constexpr std::array<OpKind, 16> kKinds = {
     OpKind::Connect, OpKind::Subscribe, OpKind::Unsubscribe, OpKind::Publish,
     OpKind::Disconnect, OpKind::Crash, OpKind::Reset, OpKind::Withhold,
     OpKind::ReleaseAcks, OpKind::Advance, OpKind::Hold, OpKind::Heal,
-    OpKind::Latency, OpKind::ShortIo, OpKind::Connect, OpKind::Publish};
+    OpKind::Latency, OpKind::ShortIo, OpKind::Connect, OpKind::Retry};
 
 constexpr std::array<std::uint16_t, 4> kInflight = {20, 1, 2, 20};
 constexpr std::array<std::uint32_t, 4> kQueued = {1000, 1, 3, 100};
@@ -225,7 +228,8 @@ void decode_arguments(Bits& bits, Op& op) {
     case OpKind::Advance: op.duration_ms = bits.pick(kAdvance_ms); break;
     case OpKind::Latency: op.amount = bits.pick(kLatency_ms); break;
     case OpKind::ShortIo: op.amount = bits.pick(kShortIoPercent); break;
-    case OpKind::Crash: case OpKind::Reset: case OpKind::ReleaseAcks: case OpKind::Hold: case OpKind::Heal: break;
+    case OpKind::Crash: case OpKind::Reset: case OpKind::ReleaseAcks: case OpKind::Hold: case OpKind::Heal:
+    case OpKind::Retry: break;
   }
 }
 

@@ -26,7 +26,38 @@ struct Swarm {
   std::vector<int> weights;  // one per OpKind, in enum order
 };
 
-constexpr int kOpKinds = static_cast<int>(OpKind::ShortIo) + 1;
+constexpr int kOpKinds = static_cast<int>(OpKind::Retry) + 1;
+
+// Each op kind's possible weights in a swarm, in OpKind order. Publishing and subscribing are
+// what everything else acts upon, so they are never weighted out; faults are sometimes absent
+// altogether, so some seeds explore a clean network in depth.
+const std::vector<int> kWeightChoices[kOpKinds] = {
+    {2, 4},        // connect
+    {3, 5, 8},     // subscribe
+    {0, 1, 2},     // unsubscribe
+    {6, 10, 16},   // publish
+    {0, 1, 2},     // disconnect
+    {0, 1, 2},     // crash
+    {0, 1},        // reset
+    {0, 1, 3},     // withhold
+    {0, 1, 2},     // release-acks
+    {1, 3, 6},     // advance
+    {0, 1},        // hold
+    {0, 1},        // heal
+    {0, 1},        // latency
+    {0, 1},        // short-io
+    {0, 1, 2},     // retry
+};
+
+rc::Gen<std::vector<int>> gen_weights() {
+  std::vector<rc::Gen<int>> per_kind;
+  for (const auto& choices : kWeightChoices) per_kind.push_back(gen::elementOf(choices));
+  return gen::exec([per_kind] {
+    std::vector<int> w;
+    for (const auto& g : per_kind) w.push_back(*g);
+    return w;
+  });
+}
 
 rc::Gen<Swarm> gen_swarm() {
   return gen::build<Swarm>(
@@ -35,9 +66,7 @@ rc::Gen<Swarm> gen_swarm() {
       gen::set(&Swarm::queue_qos0, gen::arbitrary<bool>()),
       gen::set(&Swarm::sys_interval_s, gen::element<std::uint32_t>(1, 3, 10)),
       gen::set(&Swarm::persistence, gen::arbitrary<bool>()),
-      // connect subscribe unsubscribe publish disconnect crash reset withhold release advance hold heal latency short-io
-      gen::set(&Swarm::weights, gen::container<std::vector<int>>(
-          static_cast<std::size_t>(kOpKinds), gen::element(0, 1, 3, 6))));
+      gen::set(&Swarm::weights, gen_weights()));
 }
 
 std::string broker_conf(const Swarm& s) {
@@ -153,8 +182,6 @@ rc::Gen<Op> gen_op(const Swarm& sw, std::uint32_t n) {
   }
   // A mix with everything weighted out still needs something to do.
   if (choices.empty()) choices.emplace_back(1, gen_op_of(OpKind::Publish, n));
-  // Connecting is what makes everything else matter: never let the mix forget it entirely.
-  choices.emplace_back(2, gen_op_of(OpKind::Connect, n));
   std::size_t total = 0;
   for (const auto& c : choices) total += c.first;
   return gen::mapcat(gen::inRange<std::size_t>(0, total), [choices](std::size_t x) {
@@ -192,7 +219,22 @@ rc::Gen<Schedule> gen_schedule(std::uint32_t max_ops) {
   return gen::mapcat(gen_swarm(), [max_ops](Swarm sw) {
     return gen::mapcat(gen_clients(), [sw, max_ops](std::vector<ClientSpec> clients) {
       const auto n = static_cast<std::uint32_t>(clients.size());
-      auto ops = gen::scale(static_cast<double>(max_ops) / 100.0, gen::container<std::vector<Op>>(gen_op(sw, n)));
+      // Every client starts by connecting (ops like any other, so shrinking can drop them): most
+      // of what matters needs connected clients, and random connects alone leave many idle.
+      std::vector<rc::Gen<Op>> opening;
+      for (std::uint32_t i = 0; i < n; ++i) {
+        opening.push_back(gen::build<Op>(gen::set(&Op::kind, gen::just(OpKind::Connect)), gen::set(&Op::client, gen::just(i)),
+                                         gen::set(&Op::clean_start, gen::arbitrary<bool>()), gen::set(&Op::session_expiry_s, gen_expiry())));
+      }
+      auto body = gen::scale(static_cast<double>(max_ops) / 100.0, gen::container<std::vector<Op>>(gen_op(sw, n)));
+      auto ops = gen::mapcat(body, [opening](std::vector<Op> rest) {
+        return gen::exec([opening, rest] {
+          std::vector<Op> all;
+          for (const auto& g : opening) all.push_back(*g);
+          all.insert(all.end(), rest.begin(), rest.end());
+          return all;
+        });
+      });
       return gen::map(ops, [sw, clients](std::vector<Op> ops) {
         Schedule s;
         s.mosquitto_conf = broker_conf(sw);

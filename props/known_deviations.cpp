@@ -79,8 +79,9 @@ const KnownDeviation* KnownDeviations::match(const std::string& statement, const
   for (const auto& d : list_) {
     if (d.statement != statement) continue;
     if (!d.match.empty() && !std::regex_search(violation_text, std::regex(d.match))) continue;
+    // Each when_config entry is a regular expression one whole line of the config must match.
     const bool config_ok = std::all_of(d.when_config.begin(), d.when_config.end(), [&](const std::string& line) {
-      return ("\n" + mosquitto_conf).find("\n" + line + "\n") != std::string::npos;
+      return std::regex_search(mosquitto_conf, std::regex("(^|\n)" + line + "(\n|$)"));
     });
     if (!config_ok) continue;
     return &d;

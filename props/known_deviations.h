@@ -21,7 +21,7 @@ struct KnownDeviation {
   std::string why;                  // the specification's words and why Mosquitto breaks them
   std::vector<std::string> versions;   // Mosquitto versions it reproduces on
   std::string match;                // regular expression (ECMAScript) the violation's text must match ("" = any)
-  std::vector<std::string> when_config;  // lines the schedule's mosquitto.conf must contain
+  std::vector<std::string> when_config;  // regexes, each matching a whole line of the schedule's mosquitto.conf
   std::optional<Schedule> schedule; // the shrunk schedule
   std::string path;
 };

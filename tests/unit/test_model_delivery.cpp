@@ -323,3 +323,173 @@ TEST_CASE("$share: each message to one member [MQTT-4.8.2], at the member's gran
 }
 
 }  // TEST_SUITE
+
+// ---- triage A: deliveries the model misjudged (each case also keeps the violation it guards) ----
+
+TEST_SUITE("model: delivery (triage A)") {
+
+TEST_CASE("a copy seen late on a taken-over slow/held connection is the first transmission of the resent one [MQTT-4.4.0-1]") {
+  // Two instances share ClientID "x". The broker writes the message to the first connection (a
+  // slow or held link), the second takes the session over and gets it again with DUP and the
+  // same identifier, and only then do the first connection's bytes arrive. One copy, sent twice.
+  for (bool hold : {false, true}) {
+    for (bool bad : {false, true}) {
+      TraceBuilder b;
+      const auto a = b.client("a"), a2 = b.client("a2"), p = b.client("p");
+      const mqtt::Properties keep{prop(P::SessionExpiryInterval, 60)};
+      const auto ka = b.connect(a, connect("x", false, keep));
+      b.send(a, ka, subscribe(1, {sub("t", 1)}));
+      b.recv(a, ka, suback(1, {1}));
+      b.fault(a, ka, hold ? "hold" : "latency 500");
+      const auto kp = b.connect(p, connect("p"));
+      b.send(p, kp, publish("t", "m", 1, 1));
+      b.recv(p, kp, puback(1));
+      const auto ka2 = b.connect(a2, connect("x", false, keep), true);
+      b.recv(a2, ka2, publish("t", "m", 1, 1, false, true));
+      b.send(a2, ka2, puback(1));
+      b.at(500);
+      if (hold) b.fault(a, ka, "release");
+      // bad: the late copy has another identifier: a second copy, not the first transmission
+      b.recv(a, ka, publish("t", "m", 1, bad ? 2 : 1));
+      b.recv(a, ka, disconnect(0x8E));
+      b.peer_closed(a, ka);
+      const auto v = judge(b);
+      if (v.violation) MESSAGE(v.violation->text());
+      CHECK(verdict_statement(v) == (bad ? "MQTT-4.4.0-1" : "ok"));
+    }
+  }
+  // On a quiet link the old connection's bytes cannot come after the resend: still a duplicate.
+  TraceBuilder b;
+  const auto a = b.client("a"), a2 = b.client("a2"), p = b.client("p");
+  const mqtt::Properties keep{prop(P::SessionExpiryInterval, 60)};
+  const auto ka = b.connect(a, connect("x", false, keep));
+  b.send(a, ka, subscribe(1, {sub("t", 1)}));
+  b.recv(a, ka, suback(1, {1}));
+  const auto kp = b.connect(p, connect("p"));
+  b.send(p, kp, publish("t", "m", 1, 1));
+  b.recv(p, kp, puback(1));
+  const auto ka2 = b.connect(a2, connect("x", false, keep), true);
+  b.recv(a2, ka2, publish("t", "m", 1, 1, false, true));
+  b.send(a2, ka2, puback(1));
+  b.recv(a, ka, publish("t", "m", 1, 1));
+  CHECK(verdict_statement(judge(b)) != "ok");
+}
+
+TEST_CASE("an extra copy of a late will, for a subscription made after it was due, is the late will [MQTT-3.1.2-8]") {
+  for (bool later_sub : {true, false}) {
+    TraceBuilder b;
+    const auto d = b.client("d"), m = b.client("m");
+    mqtt::Will will{"a/b", "will", 0, false, {prop(P::WillDelayInterval, 10)}};
+    const auto kd = b.connect(d, connect("d", false, {}, 60, will));  // Session Expiry 0: the will is due at the close
+    const auto km = b.connect(m, connect("m"));
+    b.close(d, kd, "crash");
+    b.send(m, km, subscribe(1, {sub("a/b", 0)}, {prop(P::SubscriptionIdentifier, 1)}));
+    b.recv(m, km, suback(1, {0}));
+    b.at(3000);
+    if (later_sub) {
+      b.send(m, km, subscribe(2, {sub("a/#", 0)}, {prop(P::SubscriptionIdentifier, 7)}));
+      b.recv(m, km, suback(2, {0}));
+    }
+    b.at(11000);
+    b.recv(m, km, publish("a/b", "will", 0, 0, false, false, {prop(P::SubscriptionIdentifier, 1)}));
+    b.recv(m, km, publish("a/b", "will", 0, 0, false, false, {prop(P::SubscriptionIdentifier, later_sub ? 7 : 1)}));
+    const auto v = judge(b);
+    if (v.violation) MESSAGE(v.violation->text());
+    // Without the later subscription the second copy is a plain duplicate of a QoS 0 message.
+    CHECK(verdict_statement(v) == (later_sub ? "MQTT-3.1.2-8" : "MQTT-4.3.1"));
+  }
+}
+
+TEST_CASE("a member of two share groups may get the message for the other group [4.8.2]") {
+  for (bool bad : {false, true}) {
+    TraceBuilder b;
+    const auto x = b.client("x"), y = b.client("y"), p = b.client("p");
+    const auto kx = b.connect(x, connect("x"));
+    const auto ky = b.connect(y, connect("y"));
+    const auto kp = b.connect(p, connect("p"));
+    // bad: x is in group g only, so x and y both got g's one copy
+    if (bad) {
+      b.send(x, kx, subscribe(1, {sub("$share/g/#", 0)}));
+      b.recv(x, kx, suback(1, {0}));
+    } else {
+      b.send(x, kx, subscribe(1, {sub("$share/g/#", 0), sub("$share/h/a", 0)}));
+      b.recv(x, kx, suback(1, {0, 0}));
+    }
+    b.send(y, ky, subscribe(1, {sub("$share/g/#", 0)}));
+    b.recv(y, ky, suback(1, {0}));
+    b.send(p, kp, publish("a", "m"));
+    b.recv(x, kx, publish("a", "m"));  // counted for g first ...
+    b.recv(y, ky, publish("a", "m"));  // ... so y's copy moves x's to h
+    const auto v = judge(b);
+    if (v.violation) MESSAGE(v.violation->text());
+    CHECK(verdict_statement(v) == (bad ? "MQTT-4.8.2" : "ok"));
+  }
+}
+
+TEST_CASE("QoS 2 messages released out of order may be delivered in the order released [MQTT-4.6.0-5]") {
+  for (bool bad : {false, true}) {
+    Pair w("t", 0);
+    w.b.send(w.p, w.kp, publish("t", "1", 2, 1));
+    w.b.recv(w.p, w.kp, pubrec(1));
+    w.b.send(w.p, w.kp, publish("t", "2", 2, 2));
+    w.b.recv(w.p, w.kp, pubrec(2));
+    // good: the publisher releases #2 first (Method A routes on PUBREL); bad: it releases in order
+    const std::uint16_t first = bad ? 1 : 2, second = bad ? 2 : 1;
+    w.b.send(w.p, w.kp, pubrel(first));
+    w.b.recv(w.p, w.kp, pubcomp(first));
+    w.b.send(w.p, w.kp, pubrel(second));
+    w.b.recv(w.p, w.kp, pubcomp(second));
+    w.b.recv(w.s, w.ks, publish("t", "2"));
+    w.b.recv(w.s, w.ks, publish("t", "1"));
+    CHECK(w.verdict() == (bad ? "MQTT-4.6.0-5" : "ok"));
+  }
+}
+
+TEST_CASE("a RETAIN 1 copy that was live (Retain As Published) leaves the retained copy to the new subscription") {
+  for (bool bad : {false, true}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s"));
+    // bad: a/# without Retain As Published, so the RETAIN 1 copy can only be the retained one
+    b.send(s, ks, subscribe(1, {sub("a/#", 0, false, !bad)}));
+    b.recv(s, ks, suback(1, {0}));
+    const auto kp = b.connect(p, connect("p"));
+    b.send(p, kp, publish("a/b", "m", 1, 1, true));
+    b.recv(p, kp, puback(1));
+    b.send(s, ks, subscribe(2, {sub("a/b", 1)}));
+    b.recv(s, ks, publish("a/b", "m", 0, 0, true));   // first read as the retained copy for a/b ...
+    b.recv(s, ks, suback(2, {1}));
+    b.recv(s, ks, publish("a/b", "m", 1, 1, true));   // ... which this one is: the first was live
+    b.send(s, ks, puback(1));
+    const auto v = judge(b);
+    if (v.violation) MESSAGE(v.violation->text());
+    if (bad) CHECK(verdict_statement(v) != "ok");
+    else CHECK(verdict_statement(v) == "ok");
+  }
+}
+
+TEST_CASE("an answer on a slow link after the model placed the broker's close still answers its request [MQTT-2.2.1-6]") {
+  for (bool bad : {false, true}) {
+    TraceBuilder b;
+    const auto m = b.client("m"), c = b.client("c");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    const auto km = b.connect(m, connect("m", false, keep));
+    const auto kc = b.connect(c, connect("c", false, keep, 60, mqtt::Will{"a/b", "will", 0, false, {}}));
+    b.fault(c, kc, "latency 500");
+    b.send(c, kc, subscribe(1, {sub("+", 0)}));
+    b.send(m, km, subscribe(1, {sub("a/#", 0)}));
+    b.recv(m, km, suback(1, {0}));
+    b.send(c, kc, subscribe(2, {sub("$share/h/a", 0, true)}));  // No Local on a shared subscription: Protocol Error
+    b.at(500);
+    b.recv(m, km, publish("a/b", "will"));  // c's will: the broker closed c (its close shows later)
+    b.at(1000);
+    b.recv(c, kc, suback(bad ? 9 : 1, {0}));  // bad: an identifier c never used
+    b.recv(c, kc, disconnect(0x82));
+    b.peer_closed(c, kc);
+    const auto v = judge(b);
+    if (v.violation) MESSAGE(v.violation->text());
+    CHECK(verdict_statement(v) == (bad ? "MQTT-2.2.1-6" : "ok"));
+  }
+}
+
+}  // TEST_SUITE

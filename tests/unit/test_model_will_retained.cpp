@@ -163,6 +163,36 @@ TEST_CASE("a new subscription gets the retained message [MQTT-3.3.1-9]") {
   }
 }
 
+TEST_CASE("a retained will missing for a new subscription: late will [MQTT-3.1.2-8] or not retained [MQTT-3.3.1-9]") {
+  // "dev" (Session Expiry 0, Will Delay 10 s, a retained will on r/w) crashes at 0: its session
+  // ends with the connection, so the will is due at once. "sub" subscribes r/# at 3 s.
+  // 0: the retained will comes on subscribing (ok); 1: none then, the will shows up live at
+  // 11 s (it was published late: [MQTT-3.1.2-8]); 2: none ever (not retained: [MQTT-3.3.1-9]);
+  // 3: none ever, and "dev" came back at 3 s, within the delay but after the session ended (a
+  // broker waiting for the delay cancelled the will: [MQTT-3.1.2-8]).
+  for (int variant : {0, 1, 2, 3}) {
+    TraceBuilder b;
+    const auto dev = b.client("dev");
+    const auto sub = b.client("sub");
+    mqtt::Will will{"r/w", "gone", 0, true, {prop(P::WillDelayInterval, 10)}};
+    const auto kd = b.connect(dev, connect("dev", false, {prop(P::SessionExpiryInterval, 0)}, 0, will));
+    // A 3.1.1 subscriber, as in the campaign's seed 4539: RETAIN tells a retained copy apart.
+    const auto ks = b.connect(sub, connect("sub", true, {}, 60, std::nullopt, mqtt::Version::v311));
+    b.close(dev, kd, "crash");
+    b.at(3'000);
+    b.send(sub, ks, subscribe(1, {{"r/#", 0}}));
+    b.recv(sub, ks, suback(1, {0}));
+    if (variant == 0) b.recv(sub, ks, publish("r/w", "gone", 0, 0, true));
+    if (variant == 3) b.connect(dev, connect("dev", false, {prop(P::SessionExpiryInterval, 2)}, 0, will));
+    b.at(11'000);
+    if (variant == 1) b.recv(sub, ks, publish("r/w", "gone", 0));
+    b.at(12'000);
+    b.send(sub, ks, simple(PacketType::PINGREQ));
+    b.recv(sub, ks, simple(PacketType::PINGRESP));
+    CHECK(statement(b) == std::vector<std::string>{"ok", "MQTT-3.1.2-8", "MQTT-3.3.1-9", "MQTT-3.1.2-8"}[variant]);
+  }
+}
+
 TEST_CASE("the latest retained message replaces the older [MQTT-3.3.1-5]; an empty one clears it [MQTT-3.3.1-6]") {
   RetainWorld w;
   w.store("old");
