@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/corpus_cmd.h"
+#include "cli/daemon_cmd.h"
 
 int main(int argc, char** argv) {
   using namespace mqsim::cli;
@@ -30,6 +32,18 @@ int main(int argc, char** argv) {
   r->add_option("--out", replay.out_dir, "Where the artifacts go");
   r->add_option("--size", replay.size, "Schedule size used when replaying a seed")->check(CLI::Range(1, 1000));
   r->add_option("--config", replay.config_path, "Replace the schedule's mosquitto.conf with this file");
+  std::string replay_target;
+  bool replay_diff = false;
+  double replay_max_advance_s = 0;
+  r->add_option("--target", replay_target, "Play it against a real broker over loopback TCP, in real time: daemon (the mosquitto built from the same tree), daemon:/path/to/mosquitto, or tcp://127.0.0.1:PORT (a broker you started)");
+  r->add_flag("--diff", replay_diff, "With --target: also run it in the simulator and compare the two traces event by event (docs/real-daemon.md)");
+  r->add_option("--max-advance", replay_max_advance_s, "With --target: cap every advance at this many seconds (both runs with --diff)")->check(CLI::PositiveNumber);
+
+  std::string corpus_dir, corpus_filter, corpus_json;
+  auto* k = app.add_subcommand("corpus", "Run Mosquitto's own packet-sequence corpus (test/broker/data/*.json) with msg_sequence_test.py's semantics, each case on a fresh broker");
+  k->add_option("--corpus", corpus_dir, "Corpus directory (default: $MQSIM_CORPUS_DIR, else the built tree's test/broker/data)");
+  k->add_option("--filter", corpus_filter, "Only the cases whose \"FILE GROUP NAME\" contains this");
+  k->add_option("--json", corpus_json, "Write every case's verdict to this file as JSON");
 
   FuzzArgs fuzz;
   std::string fuzz_time = "1h";
@@ -57,6 +71,7 @@ int main(int argc, char** argv) {
     }
   }
   if (c->parsed()) return run_check(check);
+  if (k->parsed()) return run_corpus(corpus_dir, corpus_filter, corpus_json);
   if (f->parsed()) {
     auto t = parse_duration_s(fuzz_time);
     if (!t) {
@@ -65,6 +80,21 @@ int main(int argc, char** argv) {
     }
     fuzz.time_s = *t;
     return run_fuzz(fuzz);
+  }
+  if (!replay_target.empty()) {
+    TargetReplayArgs t;
+    t.what = replay.what;
+    t.target = replay_target;
+    t.size = replay.size;
+    t.config_path = replay.config_path;
+    t.diff = replay_diff;
+    if (replay.out_dir != "mqsim-replay") t.out_dir = replay.out_dir;
+    if (replay_max_advance_s > 0) t.max_advance_s = replay_max_advance_s;
+    return run_replay_on_target(t);
+  }
+  if (replay_diff) {
+    std::fprintf(stderr, "mqsim replay: --diff needs --target\n");
+    return kExitUsage;
   }
   return run_replay(replay);
 }

@@ -1,9 +1,47 @@
-// Scripted MQTT client: see client.h.
+// Scripted MQTT client and the virtual transport: see client.h.
 #include "client.h"
 
 #include <cassert>
 
 namespace mqsim {
+
+SendState VirtualTransport::send_state(std::uint32_t conn) const {
+  const Connection& c = net_.at(conn);
+  if (c.to_broker.reset) return SendState::Reset;
+  return c.to_broker.fin ? SendState::Shut : SendState::Open;
+}
+
+void VirtualTransport::write(std::uint32_t conn, const std::uint8_t* data, std::size_t size_bytes) {
+  Connection& c = net_.at(conn);
+  assert(!c.to_broker.reset && !c.to_broker.fin);
+  c.to_broker.write(data, size_bytes, now_ms_ + c.faults.latency_ms);
+}
+
+std::size_t VirtualTransport::read(std::uint32_t conn, std::uint8_t* out, std::size_t max_bytes) {
+  Connection& c = net_.at(conn);
+  // The budget draws from the run's Prng only under short-I/O faults: one draw per read call.
+  const std::size_t n = c.to_client.read(out, net_.io_budget(c, max_bytes, prng_), now_ms_);
+  assert(n <= max_bytes);
+  return n;
+}
+
+void VirtualTransport::close(std::uint32_t conn, CloseHow how) {
+  Connection& c = net_.at(conn);
+  switch (how) {
+    case CloseHow::Reset:
+      c.to_broker.reset = true;
+      c.to_client.reset = true;
+      c.client_closed = true;
+      break;
+    case CloseHow::Fin:
+      c.client_closed = true;
+      if (!c.to_broker.reset) c.to_broker.fin = true;
+      break;
+    case CloseHow::HalfClose:
+      if (!c.to_broker.reset) c.to_broker.fin = true;
+      break;
+  }
+}
 
 ScriptedClient::ScriptedClient(SimContext ctx, std::uint32_t index, std::string name, ClientOptions options)
     : ctx_(ctx), index_(index), name_(std::move(name)), options_(std::move(options)) {
@@ -18,7 +56,7 @@ void ScriptedClient::record(EventKind kind, std::string_view data) {
 
 void ScriptedClient::connect() {
   if (connected()) close_socket("crash");  // a client that reconnects without closing first
-  conn_ = ctx_.net.dial(index_, options_.port);
+  conn_ = ctx_.transport.dial(index_, options_.port);
   closed_ = false;
   connack_seen_ = false;
   ping_outstanding_ = false;
@@ -63,14 +101,14 @@ void ScriptedClient::write_bytes(const mqtt::Bytes& bytes) {
     record(EventKind::Note, "send while not connected: dropped");
     return;
   }
-  Connection& c = ctx_.net.at(conn_);
-  if (c.to_broker.reset) return;
-  if (c.to_broker.fin) {
+  const SendState state = ctx_.transport.send_state(conn_);
+  if (state == SendState::Reset) return;
+  if (state == SendState::Shut) {
     record(EventKind::Note, "send after half-close: dropped");
     return;
   }
   record(EventKind::Send, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  c.to_broker.write(bytes.data(), bytes.size(), ctx_.now_ms + c.faults.latency_ms);
+  ctx_.transport.write(conn_, bytes.data(), bytes.size());
   last_send_ms_ = ctx_.now_ms;
 }
 
@@ -133,28 +171,23 @@ void ScriptedClient::crash() {
 
 void ScriptedClient::reset() {
   if (!connected()) return;
-  Connection& c = ctx_.net.at(conn_);
-  c.to_broker.reset = true;
-  c.to_client.reset = true;
   close_socket("reset");
   acted();
 }
 
 void ScriptedClient::half_close() {
   if (!connected()) return;
-  Connection& c = ctx_.net.at(conn_);
-  if (c.to_broker.fin) return;
+  if (ctx_.transport.send_state(conn_) == SendState::Shut) return;
   record(EventKind::Close, "half-close");
-  if (!c.to_broker.reset) c.to_broker.fin = true;
+  ctx_.transport.close(conn_, CloseHow::HalfClose);
   acted();
 }
 
 void ScriptedClient::close_socket(const char* how) {
   assert(conn_ != 0);
-  Connection& c = ctx_.net.at(conn_);
+  assert(!closed_);
   record(EventKind::Close, how);
-  c.client_closed = true;
-  if (!c.to_broker.reset) c.to_broker.fin = true;
+  ctx_.transport.close(conn_, std::string_view(how) == "reset" ? CloseHow::Reset : CloseHow::Fin);
   closed_ = true;
 }
 
@@ -194,24 +227,34 @@ void ScriptedClient::handle(const mqtt::Packet& p) {
 
 bool ScriptedClient::pump() {
   if (conn_ == 0) return false;
-  Connection& c = ctx_.net.at(conn_);
   if (closed_) {
     // The socket is gone on our side; whatever the broker still sends is dropped by the kernel.
     return false;
   }
-  if (c.to_client.reset) {
-    record(EventKind::PeerReset, "");
-    closed_ = true;
-    c.client_closed = true;
+  if (ctx_.transport.peer_reset(conn_)) {
+    see_end(EventKind::PeerReset);
     return true;
   }
   bool progressed = false;
   std::uint8_t buf[4096];
-  const std::uint64_t now = ctx_.now_ms;
-  for (std::size_t n; (n = c.to_client.read(buf, ctx_.net.io_budget(c, sizeof buf, ctx_.prng), now)) > 0;) {
+  for (std::size_t n; (n = ctx_.transport.read(conn_, buf, sizeof buf)) > 0;) {
     inbox_.insert(inbox_.end(), buf, buf + n);
     progressed = true;
   }
+  take_frames();
+  // A real socket learns of a reset while reading (the virtual network never resets mid-read).
+  if (ctx_.transport.peer_reset(conn_)) {
+    see_end(EventKind::PeerReset);
+    return true;
+  }
+  if (ctx_.transport.peer_eof(conn_)) {
+    see_end(EventKind::PeerClosed);
+    progressed = true;
+  }
+  return progressed;
+}
+
+void ScriptedClient::take_frames() {
   for (std::size_t guard = 0; guard < 1'000'000 && !inbox_.empty(); ++guard) {
     auto probe = mqtt::probe_frame(inbox_);
     if (probe.status == mqtt::FrameProbe::Status::NeedMore) break;
@@ -226,14 +269,14 @@ bool ScriptedClient::pump() {
     auto r = mqtt::decode({reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()}, options_.version);
     if (r.ok()) handle(*r.packet);
   }
-  if (c.to_client.at_eof()) {
-    record(EventKind::PeerClosed, "");
-    closed_ = true;
-    c.client_closed = true;
-    if (!c.to_broker.reset) c.to_broker.fin = true;
-    progressed = true;
-  }
-  return progressed;
+}
+
+void ScriptedClient::see_end(EventKind kind) {
+  assert(kind == EventKind::PeerReset || kind == EventKind::PeerClosed);
+  assert(!closed_);
+  record(kind, "");
+  closed_ = true;
+  ctx_.transport.close(conn_, CloseHow::Fin);
 }
 
 std::optional<std::uint64_t> ScriptedClient::next_timer_ms() const {

@@ -1,7 +1,11 @@
-// A scripted MQTT client: speaks 5.0 or 3.1.1 at packet level over the virtual network, through
-// the project's own codec. It does what real clients do (connect, subscribe, publish, ack, ping,
-// disconnect) and what broken ones do (withhold acks, reuse packet ids, vanish without a
+// A scripted MQTT client: speaks 5.0 or 3.1.1 at packet level through the project's own codec,
+// over a ClientTransport: the simulator's virtual network, or real loopback TCP to a Mosquitto
+// daemon (sim/tcp_transport.h). It does what real clients do (connect, subscribe, publish, ack,
+// ping, disconnect) and what broken ones do (withhold acks, reuse packet ids, vanish without a
 // DISCONNECT, send any bytes at all). Everything it sends and sees goes into the trace.
+//
+// It must never know which transport it is on: the same script gives the same trace shape on
+// both, which is what the differential check (sim/tcp_diff.h) relies on.
 #pragma once
 
 #include <cstdint>
@@ -39,12 +43,59 @@ struct AckPolicy {
   bool withhold_pubrec = false;    // for QoS 2 PUBLISH received
   bool withhold_pubrel = false;    // for our QoS 2 PUBLISH acknowledged by PUBREC
   bool withhold_pubcomp = false;   // for PUBREL received
+  bool operator==(const AckPolicy&) const = default;
+};
+
+// How a client ends (part of) its connection.
+enum class CloseHow : std::uint8_t {
+  Fin,        // close(): the broker sees EOF once it has read everything sent
+  Reset,      // RST: both sides see ECONNRESET, bytes in flight are lost
+  HalfClose,  // shutdown(SHUT_WR): the broker sees EOF, the client can still read
+};
+
+// Whether a connection can still carry the client's bytes to the broker.
+enum class SendState : std::uint8_t { Open, Reset, Shut };
+
+// What a scripted client needs from a network. Connections are numbered 1, 2, 3... in dial order
+// across the run on every transport, so traces from different transports line up.
+class ClientTransport {
+ public:
+  virtual ~ClientTransport() = default;
+  // Opens a connection from `client` to the broker's listener `port`; returns its id.
+  virtual std::uint32_t dial(std::uint32_t client, std::uint16_t port) = 0;
+  virtual SendState send_state(std::uint32_t conn) const = 0;
+  // Queues bytes to the broker. Requires send_state(conn) == Open.
+  virtual void write(std::uint32_t conn, const std::uint8_t* data, std::size_t size_bytes) = 0;
+  // Bytes from the broker that have arrived, at most max_bytes; 0 when none (yet).
+  virtual std::size_t read(std::uint32_t conn, std::uint8_t* out, std::size_t max_bytes) = 0;
+  // The connection was reset; nothing more will arrive.
+  virtual bool peer_reset(std::uint32_t conn) const = 0;
+  // The broker closed and everything it sent has been read.
+  virtual bool peer_eof(std::uint32_t conn) const = 0;
+  virtual void close(std::uint32_t conn, CloseHow how) = 0;
+};
+
+// The simulator's transport: the virtual network (net.h) in virtual time.
+class VirtualTransport final : public ClientTransport {
+ public:
+  VirtualTransport(Network& net, Prng& prng, const std::uint64_t& now_ms) : net_(net), prng_(prng), now_ms_(now_ms) {}
+  std::uint32_t dial(std::uint32_t client, std::uint16_t port) override { return net_.dial(client, port); }
+  SendState send_state(std::uint32_t conn) const override;
+  void write(std::uint32_t conn, const std::uint8_t* data, std::size_t size_bytes) override;
+  std::size_t read(std::uint32_t conn, std::uint8_t* out, std::size_t max_bytes) override;
+  bool peer_reset(std::uint32_t conn) const override { return net_.at(conn).to_client.reset; }
+  bool peer_eof(std::uint32_t conn) const override { return net_.at(conn).to_client.at_eof(); }
+  void close(std::uint32_t conn, CloseHow how) override;
+
+ private:
+  Network& net_;
+  Prng& prng_;
+  const std::uint64_t& now_ms_;
 };
 
 struct SimContext {
-  Network& net;
+  ClientTransport& transport;
   TraceWriter& trace;
-  Prng& prng;
   const std::uint64_t& now_ms;
   // Called after every scripted action, so a script reads as a story: each line's effects
   // (the broker's answers) have happened before the next line. Empty: actions only queue bytes.
@@ -104,6 +155,8 @@ class ScriptedClient {
   void answer(mqtt::PacketType type, std::uint16_t packet_id, bool withhold);
   std::uint16_t next_packet_id();
   void close_socket(const char* how);
+  void take_frames();               // whole packets out of inbox_, recorded and answered
+  void see_end(EventKind kind);     // the broker's side ended (EOF or reset): close ours
 
   SimContext ctx_;
   std::uint32_t index_;

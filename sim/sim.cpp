@@ -1,10 +1,11 @@
-// The simulator's stepping rules: see sim.h.
+// The simulator's stepping rules: see sim.h. (The TCP target's rules: sim/tcp_driver.cpp.)
 //
 // Why one-second steps when idle: Mosquitto keeps time in whole seconds (db.now_s) and checks
 // keepalives, will delays and session expiry second by second. Stepping each whole second (and
 // at every delivery or client timer in between) gives the broker every chance to act exactly
 // when it would in production; jumping further would move a keepalive cut later.
 #include "sim.h"
+#include "tcp_driver.h"
 #include "worker.h"
 
 #include <algorithm>
@@ -12,23 +13,43 @@
 
 namespace mqsim {
 
-Sim::Sim(const SimConfig& config) : prng_(config.seed) {
-  BrokerHost::prepare_process();
-  broker_ = std::make_unique<BrokerHost>(net_, prng_, now_ms_, [this](std::string_view l) { broker_log(l); });
+Sim::Sim(const SimConfig& config) : prng_(config.seed), max_advance_ms_(config.max_advance_ms) {
   set_crash_trace(&trace_);  // a fatal signal in this run flushes what it recorded so far
+  if (config.tcp) {
+    tcp_start(config);
+    return;
+  }
+  BrokerHost::prepare_process();
+  transport_ = std::make_unique<VirtualTransport>(net_, prng_, now_ms_);
+  broker_ = std::make_unique<BrokerHost>(net_, prng_, now_ms_, [this](std::string_view l) { broker_log(l); });
   broker_started_ = broker_->start(config.mosquitto_conf, config.files);
   if (!broker_started_) record_broker_exit();
   else settle();
 }
 
-Sim::~Sim() { set_crash_trace(nullptr); }
+// Clients go first, then the transport (their sockets close), then a daemon is stopped.
+Sim::~Sim() {
+  clients_.clear();
+  transport_.reset();
+  tcp_.reset();
+  set_crash_trace(nullptr);
+}
+
+BrokerHost& Sim::host() {
+  assert(broker_ != nullptr && "the TCP target has no hosted broker");
+  return *broker_;
+}
+
+bool BrokerStatus::running() const { return tcp_ ? tcp_->running() : host_->running(); }
+bool BrokerStatus::finished() const { return tcp_ ? tcp_->finished() : host_->finished(); }
+int BrokerStatus::exit_code() const { return tcp_ ? tcp_->exit_code() : host_->exit_code(); }
 
 void Sim::broker_log(std::string_view line) { trace_.add(now_ms_, 0, 0, EventKind::Log, line); }
 
 void Sim::record_broker_exit() {
   if (exit_recorded_) return;
   exit_recorded_ = true;
-  trace_.add(now_ms_, 0, 0, EventKind::BrokerExit, std::to_string(broker_->exit_code()));
+  trace_.add(now_ms_, 0, 0, EventKind::BrokerExit, std::to_string(broker().exit_code()));
 }
 
 ScriptedClient& Sim::client(const std::string& name, ClientOptions options) {
@@ -36,7 +57,7 @@ ScriptedClient& Sim::client(const std::string& name, ClientOptions options) {
   for (auto& c : clients_) assert(c->name() != name && "client names are unique");
   const auto index = static_cast<std::uint32_t>(clients_.size() + 1);
   trace_.add(now_ms_, index, 0, EventKind::Client, name);
-  clients_.push_back(std::make_unique<ScriptedClient>(SimContext{net_, trace_, prng_, now_ms_, [this] { if (auto_settle_) settle(); }}, index, name, std::move(options)));
+  clients_.push_back(std::make_unique<ScriptedClient>(SimContext{*transport_, trace_, now_ms_, [this] { if (auto_settle_) settle(); }}, index, name, std::move(options)));
   return *clients_.back();
 }
 
@@ -55,6 +76,10 @@ bool Sim::pump_clients() {
 }
 
 void Sim::settle() {
+  if (tcp_) {
+    tcp_settle();
+    return;
+  }
   for (std::uint64_t pass = 0; pass < kMaxPassesPerInstant; ++pass) {
     bool progressed = pump_clients();
     if (broker_->has_pending_work()) {
@@ -82,7 +107,20 @@ std::uint64_t Sim::next_stop_ms(std::uint64_t target_ms) const {
   return next;
 }
 
+// The cap (SimConfig::max_advance_ms) is noted where it bites, so a reader of the trace knows
+// the script asked for more time than the run gave.
+std::uint64_t Sim::capped(std::uint64_t duration_ms) {
+  if (!max_advance_ms_ || duration_ms <= *max_advance_ms_) return duration_ms;
+  note("advance " + std::to_string(duration_ms) + "ms capped to " + std::to_string(*max_advance_ms_) + "ms (max_advance_ms)");
+  return *max_advance_ms_;
+}
+
 void Sim::advance(std::uint64_t duration_ms) {
+  duration_ms = capped(duration_ms);
+  if (tcp_) {
+    tcp_advance(duration_ms);
+    return;
+  }
   const std::uint64_t target_ms = now_ms_ + duration_ms;
   settle();
   while (now_ms_ < target_ms && !livelocked_) {
@@ -94,10 +132,21 @@ void Sim::advance(std::uint64_t duration_ms) {
   assert(now_ms_ == target_ms || livelocked_);
 }
 
-void Sim::step(const std::string& text) { trace_.add(now_ms_, 0, 0, EventKind::Step, text); }
-void Sim::note(const std::string& text) { trace_.add(now_ms_, 0, 0, EventKind::Note, text); }
+void Sim::step(const std::string& text) {
+  if (tcp_) tcp_->sync_clock();
+  trace_.add(now_ms_, 0, 0, EventKind::Step, text);
+}
+
+void Sim::note(const std::string& text) {
+  if (tcp_) tcp_->sync_clock();
+  trace_.add(now_ms_, 0, 0, EventKind::Note, text);
+}
 
 void Sim::shutdown_broker() {
+  if (tcp_) {
+    tcp_shutdown();
+    return;
+  }
   if (!broker_->running()) return;
   broker_->request_shutdown();
   for (int pass = 0; pass < 1000 && broker_->running(); ++pass) {
@@ -109,35 +158,45 @@ void Sim::shutdown_broker() {
 }
 
 Connection* Sim::conn_of(const std::string& client) {
+  assert(!tcp_);
   ScriptedClient& c = (*this)[client];
   return c.conn() == 0 ? nullptr : &net_.at(c.conn());
 }
 
+void Sim::fault(const std::string& client, const std::string& text) {
+  ScriptedClient& c = (*this)[client];
+  trace_.add(now_ms_, c.index(), c.conn(), EventKind::Fault, text);
+}
+
 void Sim::hold(const std::string& client) {
+  if (tcp_) return tcp_fault(client, "hold", 0);
   if (Connection* c = conn_of(client)) {
     c->to_broker.held = c->to_client.held = true;
-    trace_.add(now_ms_, (*this)[client].index(), c->id, EventKind::Fault, "hold");
+    fault(client, "hold");
   }
 }
 
 void Sim::release(const std::string& client) {
+  if (tcp_) return tcp_fault(client, "release", 0);
   if (Connection* c = conn_of(client)) {
     c->to_broker.held = c->to_client.held = false;
-    trace_.add(now_ms_, (*this)[client].index(), c->id, EventKind::Fault, "release");
+    fault(client, "release");
   }
 }
 
 void Sim::latency(const std::string& client, std::uint32_t latency_ms) {
+  if (tcp_) return tcp_fault(client, "latency", latency_ms);
   if (Connection* c = conn_of(client)) {
     c->faults.latency_ms = latency_ms;
-    trace_.add(now_ms_, (*this)[client].index(), c->id, EventKind::Fault, "latency " + std::to_string(latency_ms) + "ms");
+    fault(client, "latency " + std::to_string(latency_ms) + "ms");
   }
 }
 
 void Sim::short_io(const std::string& client, std::uint32_t percent) {
+  if (tcp_) return tcp_fault(client, "short-io", percent);
   if (Connection* c = conn_of(client)) {
     c->faults.short_io_percent = percent;
-    trace_.add(now_ms_, (*this)[client].index(), c->id, EventKind::Fault, "short-io " + std::to_string(percent) + "%");
+    fault(client, "short-io " + std::to_string(percent) + "%");
   }
 }
 

@@ -1,0 +1,82 @@
+// `mqsim corpus`: runs Mosquitto's packet-sequence corpus in the simulator and reports per file,
+// per failing case, and (for comparing brokers or versions) per case as JSON. See corpus_cmd.h.
+//
+// It must never decide a verdict itself: sim/corpus.h does; this file only finds the corpus,
+// prints and writes.
+#include "cli/corpus_cmd.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "cli/commands.h"
+#include "model/trace.h"
+#include "sim/corpus.h"
+
+namespace mqsim::cli {
+namespace {
+
+// How many failing cases get their whole trace printed (the rest: their reason only).
+constexpr int kTracesShown = 3;
+
+// --corpus, else $MQSIM_CORPUS_DIR, else the tree this program was built from (when the build
+// tells it), else nothing.
+std::string corpus_dir(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv("MQSIM_CORPUS_DIR"); env != nullptr && *env != '\0') return env;
+#ifdef MQSIM_CORPUS_DEFAULT_DIR
+  return MQSIM_CORPUS_DEFAULT_DIR;
+#else
+  return "";
+#endif
+}
+
+void print_failures(const corpus::CorpusResult& result) {
+  int traces_left = kTracesShown;
+  for (const corpus::Verdict& v : result.verdicts) {
+    if (v.result.passed) continue;
+    std::printf("FAIL %s: %s %s\n     %s\n", v.file.c_str(), v.group.c_str(), v.name.c_str(), v.result.reason.c_str());
+    if (traces_left-- > 0 && !v.result.trace_wire.empty()) {
+      std::printf("     trace:\n%s\n", Trace::parse(v.result.trace_wire).text().c_str());
+    }
+  }
+}
+
+bool write_json(const std::string& path, const corpus::CorpusResult& result) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << corpus::verdicts_json(result);
+  out.close();
+  if (!out) std::fprintf(stderr, "mqsim corpus: --json: cannot write %s\n", path.c_str());
+  return static_cast<bool>(out);
+}
+
+}  // namespace
+
+int run_corpus(const std::string& dir, const std::string& filter, const std::string& json_out) {
+  const std::string where = corpus_dir(dir);
+  if (where.empty()) {
+    std::fprintf(stderr, "mqsim corpus: no corpus directory: pass --corpus DIR (a Mosquitto tree's test/broker/data)\n");
+    return kExitUsage;
+  }
+  std::vector<corpus::Case> cases;
+  try {
+    cases = corpus::load_dir(where);
+  } catch (const corpus::CorpusError& e) {
+    std::fprintf(stderr, "mqsim corpus: %s\n", e.what());
+    return kExitUsage;
+  }
+  corpus::RunOptions options;
+  options.filter = filter;
+  const corpus::CorpusResult result = corpus::run_corpus(cases, options);
+  if (result.verdicts.empty()) {
+    std::fprintf(stderr, "mqsim corpus: no case of %s matches --filter \"%s\"\n", where.c_str(), filter.c_str());
+    return kExitUsage;
+  }
+  std::printf("mqsim corpus: %zu of %zu cases from %s, each on a fresh broker\n", result.verdicts.size(), cases.size(), where.c_str());
+  std::printf("%s", corpus::tally_text(result).c_str());
+  print_failures(result);
+  if (!json_out.empty() && !write_json(json_out, result)) return kExitUsage;
+  return result.failed == 0 ? kExitOk : kExitFound;
+}
+
+}  // namespace mqsim::cli

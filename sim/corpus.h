@@ -1,0 +1,142 @@
+// Mosquitto's own packet-sequence corpus (test/broker/data/*.json in its source tree), run in
+// the simulator with the semantics of Mosquitto's test/broker/msg_sequence_test.py:
+//
+//   - the broker runs as `mosquitto -v -p 1888` (no config file: one listener, anonymous
+//     clients allowed, every other setting at its default);
+//   - each test opens one TCP connection; unless "connect" is false it first sends the default
+//     CONNECT (client id = "<group> <name>", clean session, keepalive 60, v5: Receive Maximum 20)
+//     and expects the default CONNACK byte for byte;
+//   - "send" writes the bytes; "recv" reads as many bytes as it expects (a socket recv(n): it
+//     takes what is there, up to n) and compares them exactly; "publish" makes a helper client
+//     ("helper", v3.1.1) connect, publish at the given QoS with the full handshake, and close;
+//   - at the end, when "expect_disconnect" (default true) the broker must have closed the
+//     connection (EOF or reset, nothing unread), otherwise a PINGREQ must get its PINGRESP;
+//   - every wait is the Python's 2 s socket timeout, in virtual time;
+//   - the client's socket errors are Linux's: after the broker closed with input unread (RST)
+//     the next send or recv fails with ECONNRESET (a recv still gets the bytes sent before);
+//     after a clean close the first send goes out and the next fails with EPIPE. A failing send
+//     raises in the Python, so it fails the case;
+//   - timing is "the broker is fast": it answers each send before the client's next, except on
+//     a new connection, where everything sent before the first wait arrives before the broker's
+//     first read (it must accept first). Both were measured on the real daemon.
+//
+// The corpus files are read at run time from the tree the build uses; nothing of them (nor of
+// the Python) is copied here. By default every case gets a fresh broker; `shared_broker` runs the
+// whole selection against one broker, in order, as the Python does (later cases then see what
+// earlier ones left: retained messages, the state the REGRESSION "part 1/part 2" pair needs).
+//
+// This file must never judge MQTT by itself: a verdict is only "the bytes the corpus expects
+// were (not) the bytes the broker sent". Nor may it change the broker's configuration beyond
+// what the Python's command line implies.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/mqtt/packet.h"
+
+namespace mqsim::corpus {
+
+constexpr std::uint16_t kPort = 1888;                 // msg_sequence_test.py's default port
+constexpr std::uint64_t kSocketTimeoutMs = 2000;      // client_connect_only(timeout=2)
+
+enum class MsgKind : std::uint8_t { Send, Recv, Publish };
+
+struct Msg {
+  MsgKind kind = MsgKind::Send;
+  mqtt::Bytes bytes;            // Send, Recv
+  std::string topic;            // Publish
+  std::string payload;          // Publish
+  std::uint8_t qos = 0;         // Publish
+  std::string comment;
+};
+
+struct Case {
+  std::string file;             // "PUBLISH.json"
+  std::string group;            // "v5.0 PUBLISH"
+  std::string name;             // "30 topic 0"
+  int ver = 4;                  // protocol level of the default CONNECT/CONNACK (3, 4 or 5)
+  bool connect = true;          // send the default CONNECT and expect the default CONNACK first
+  bool expect_disconnect = true;
+  std::vector<Msg> msgs;
+
+  // The Python's test name, which is also the default CONNECT's client id.
+  std::string full_name() const { return group + " " + name; }
+};
+
+// Bad input: a missing directory, malformed JSON, a field of the wrong type, an unknown message
+// type. what() names the file and, when it is about one, the case.
+class CorpusError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One corpus file, its cases in file order (groups marked "disable" are skipped, as the Python
+// does). Throws CorpusError.
+std::vector<Case> load_file(const std::string& path);
+// Every *.json directly in `dir`, files in byte order of their names (the Python's sorted()).
+// Throws CorpusError.
+std::vector<Case> load_dir(const std::string& dir);
+
+struct CaseResult {
+  bool passed = false;
+  std::string reason;           // the first mismatch; empty when passed
+  int signal = 0;               // the broker crashed the run with this signal
+  std::uint64_t virtual_ms = 0; // virtual time the case took
+  std::string trace_wire;       // failing cases only: the run's trace (TraceWriter bytes)
+};
+
+// Runs one case against a fresh broker, in this process (no crash isolation: see run_corpus).
+CaseResult run_case(const Case& c, bool broker_log = false);
+
+struct RunOptions {
+  std::string filter;           // run the cases whose "FILE GROUP NAME" contains this (all if empty)
+  bool isolate = true;          // run in a worker process: a broker crash fails one case only
+  bool shared_broker = false;   // one broker for the whole selection, as the Python runs it
+  bool broker_log = false;      // record the broker's log in failing cases' traces (slower)
+  std::uint32_t case_timeout_ms = 20'000;  // wall-clock watchdog per job (isolate only)
+  // Runs just before each case, where the case runs (in the worker when isolated). Tests plant
+  // crashes with it, to check that a crash fails that one case and nothing else.
+  std::function<void(const Case&)> before_case;
+};
+
+struct Verdict {
+  std::string file;
+  std::string group;
+  std::string name;
+  CaseResult result;
+};
+
+struct FileTally {
+  std::string file;
+  std::size_t passed = 0;
+  std::size_t failed = 0;
+};
+
+struct CorpusResult {
+  std::vector<Verdict> verdicts;   // in corpus order
+  std::vector<FileTally> files;    // in corpus order
+  std::size_t passed = 0;
+  std::size_t failed = 0;
+  double wall_s = 0;
+  double cpu_s = 0;                // this process and its workers: the figure load does not inflate
+  std::uint64_t worker_restarts = 0;
+};
+
+bool selected(const Case& c, std::string_view filter);
+CorpusResult run_corpus(const std::vector<Case>& cases, const RunOptions& options = {});
+
+// Per-file counts, one line each, then the total.
+std::string tally_text(const CorpusResult& result);
+// [{"file":..,"group":..,"name":..,"verdict":"pass"|"fail","reason":..}, ...]: stable, so the
+// verdicts of two brokers (or two Mosquitto versions) can be diffed.
+std::string verdicts_json(const CorpusResult& result);
+
+// Spaced lower-case hex ("20 02 00 00"), the form reasons use.
+std::string hex(std::string_view bytes);
+
+}  // namespace mqsim::corpus
