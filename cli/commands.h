@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "sim/schedule.h"
+
 namespace mqsim::cli {
 
 constexpr int kExitOk = 0;
@@ -33,6 +35,15 @@ struct ReplayArgs {
   std::optional<std::string> config_path;
 };
 int run_replay(const ReplayArgs& args);
+
+// What replay-like commands accept: a seed, a failure directory (with its trace.hash), a
+// schedule.json or a known-deviation file. nullopt with `error` naming the file and field.
+struct ReplayInput {
+  Schedule schedule;
+  std::optional<std::uint64_t> seed;
+  std::optional<std::string> expected_hash;
+};
+std::optional<ReplayInput> load_replay_input(const std::string& what, int size, std::string* error);
 
 struct FuzzArgs {
   double time_s = 3600;

@@ -23,34 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Loaded {
-  Schedule schedule;
-  std::optional<std::uint64_t> seed;
-};
-
 bool is_number(const std::string& s) {
   return !s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
-// The same inputs as `mqsim replay` (a seed, a failure directory, a schedule.json).
-std::optional<Loaded> load(const TargetReplayArgs& args, std::string* error) {
-  Loaded l;
-  if (is_number(args.what) && !fs::exists(args.what)) {
-    l.seed = std::stoull(args.what);
-    l.schedule = props::schedule_for_seed(*l.seed, args.size).value();
-    return l;
-  }
-  fs::path file = args.what;
-  if (fs::is_directory(file)) file /= "schedule.json";
-  auto text = read_file(file.string(), error);
-  if (!text) return std::nullopt;
-  auto s = schedule_from_json(*text, error);
-  if (!s) {
-    *error = file.string() + ": " + *error;
-    return std::nullopt;
-  }
-  l.schedule = *s;
-  return l;
 }
 
 std::optional<TcpTargetConfig> parse_target(const std::string& text, std::string* error) {
@@ -94,7 +68,7 @@ bool write_tcp_dir(const std::string& dir, FailureReport fr, const std::string& 
   return true;
 }
 
-FailureReport report_for(const Schedule& s, const RunResult& r, const std::optional<model::Violation>& v, const Loaded& l, const std::string& reproduce) {
+FailureReport report_for(const Schedule& s, const RunResult& r, const std::optional<model::Violation>& v, const ReplayInput& l, const std::string& reproduce) {
   FailureReport fr;
   fr.schedule = s;
   fr.result = r;
@@ -106,7 +80,7 @@ FailureReport report_for(const Schedule& s, const RunResult& r, const std::optio
   return fr;
 }
 
-int run_diff(const TargetReplayArgs& args, const Loaded& l, const TcpTargetConfig& tcp, std::optional<std::uint64_t> cap_ms) {
+int run_diff(const TargetReplayArgs& args, const ReplayInput& l, const TcpTargetConfig& tcp, std::optional<std::uint64_t> cap_ms) {
   DifferentialOptions o;
   o.tcp = tcp;
   o.max_advance_ms = cap_ms;
@@ -132,7 +106,7 @@ int run_diff(const TargetReplayArgs& args, const Loaded& l, const TcpTargetConfi
 int run_replay_on_target(const TargetReplayArgs& args) {
   std::string error;
   const auto tcp = parse_target(args.target, &error);
-  auto loaded = tcp ? load(args, &error) : std::nullopt;
+  auto loaded = tcp ? load_replay_input(args.what, args.size, &error) : std::nullopt;
   if (!loaded) {
     std::fprintf(stderr, "mqsim replay: %s\n", error.c_str());
     return kExitUsage;

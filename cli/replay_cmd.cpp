@@ -15,24 +15,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Loaded {
-  Schedule schedule;
-  std::optional<std::uint64_t> seed;
-  std::optional<std::string> expected_hash;
-};
+}  // namespace
 
 bool is_number(const std::string& s) {
   return !s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
-std::optional<Loaded> load(const ReplayArgs& args, std::string* error) {
-  Loaded l;
-  if (is_number(args.what) && !fs::exists(args.what)) {
-    l.seed = std::stoull(args.what);
-    l.schedule = props::schedule_for_seed(*l.seed, args.size).value();
+std::optional<ReplayInput> load_replay_input(const std::string& what, int size, std::string* error) {
+  ReplayInput l;
+  if (is_number(what) && !fs::exists(what)) {
+    l.seed = std::stoull(what);
+    l.schedule = props::schedule_for_seed(*l.seed, size).value();
     return l;
   }
-  fs::path file = args.what;
+  fs::path file = what;
   if (fs::is_directory(file)) {
     if (auto h = read_file((file / "trace.hash").string(), nullptr)) l.expected_hash = h->substr(0, 16);
     file /= "schedule.json";
@@ -51,11 +47,10 @@ std::optional<Loaded> load(const ReplayArgs& args, std::string* error) {
   return l;
 }
 
-}  // namespace
 
 int run_replay(const ReplayArgs& args) {
   std::string error;
-  auto loaded = load(args, &error);
+  auto loaded = load_replay_input(args.what, args.size, &error);
   if (!loaded) {
     std::fprintf(stderr, "mqsim replay: %s\n", error.c_str());
     return kExitUsage;
