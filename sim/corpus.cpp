@@ -369,9 +369,9 @@ class SequenceRun {
     flush();
     if (!sim_.broker().running()) throw Mismatch{"cannot connect: the broker is not running"};
     who.options().version = version;
+    sim_.set_auto_settle(false);  // the broker accepts in the first settle, before it reads
     who.dial();
     assert(who.conn() != 0);
-    sim_.set_auto_settle(false);
     unsettled_ = true;
   }
 
@@ -722,6 +722,10 @@ std::vector<CaseResult> run_tcp(const std::vector<const Case*>& order, const Run
   // Virtual time 0 is a whole second, but after the first case a shared broker's phase is lost
   // on both targets anyway; aligning would only cost up to a second per start.
   config.tcp->align_to_second = false;
+  // A settle ends once the daemon is asleep in epoll_wait and no byte came for this long. The
+  // verdicts do not hang on it (every wait for an answer is the Python's 2 s timeout); it only
+  // decides that the daemon answers one send before the next, as it does for the Python.
+  config.tcp->idle_quiet_ms = std::min<std::uint32_t>(config.tcp->idle_quiet_ms, kTcpIdleQuietMs);
   for (std::size_t starts = 0; results.size() < order.size(); ++starts) {
     if (starts > 0) ++*restarts;
     Sim sim(config);

@@ -47,6 +47,7 @@ namespace mqsim::corpus {
 constexpr std::uint16_t kPort = 1888;                 // msg_sequence_test.py's default port
 constexpr std::uint64_t kSocketTimeoutMs = 2000;      // client_connect_only(timeout=2)
 constexpr std::uint64_t kTcpPollMs = 10;              // TCP target: how often a wait looks again
+constexpr std::uint32_t kTcpIdleQuietMs = 1;          // TCP target: quiet that ends a settle (daemon idle)
 
 enum class MsgKind : std::uint8_t { Send, Recv, Publish };
 
