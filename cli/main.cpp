@@ -29,8 +29,8 @@ int main(int argc, char** argv) {
   c->add_flag("--fail-fast", check.fail_fast, "Stop at the first new failure");
 
   ReplayArgs replay;
-  auto* r = app.add_subcommand("replay", "Re-run a seed, a failure directory or a schedule.json exactly, and write its artifacts");
-  r->add_option("what", replay.what, "A seed number, a failure directory, or a schedule.json")->required();
+  auto* r = app.add_subcommand("replay", "Re-run a seed, a failure directory, a schedule.json or a fuzzer input (crash-<sha1>) exactly, and write its artifacts");
+  r->add_option("what", replay.what, "A seed number, a failure directory, a schedule.json, or a libFuzzer input file (any non-JSON file: decoded as fuzz/ does)")->required();
   r->add_option("--out", replay.out_dir, "Where the artifacts go");
   r->add_option("--size", replay.size, "Schedule size used when replaying a seed")->check(CLI::Range(1, 1000));
   r->add_option("--config", replay.config_path, "Replace the schedule's mosquitto.conf with this file");

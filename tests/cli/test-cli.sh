@@ -62,6 +62,18 @@ if command -v tshark >/dev/null; then
   fi
 fi
 
+# A libFuzzer input (fuzz/: a crash-<sha1> file, raw bytes) replays through the same decoder;
+# its schedule.json is written and replays byte-identically. These 38 bytes are the schedule of
+# fuzz/known-ub/handle_publish-memcmp-null.json (header of zeros, then 4 steps).
+{ head -c 22 /dev/zero; printf '\x00\x00\x00\x00\x07\x04\x00\x00\x03\x10\x0e\x00\x0f\x00\x00\x00'; } > crash-0123abcd
+expect 0 "decoded as a fuzzer input (38 bytes" "replay decodes a raw fuzzer input" -- "$mqsim" replay crash-0123abcd --out rf
+grep -q '"op": "retry"' rf/schedule.json && grep -qF "4. c1 retry" rf/verdict.txt && ok_steps=1 || ok_steps=0
+[[ $ok_steps -eq 1 ]] && echo "ok:   the decoded schedule (connect, withhold, publish, retry) is in schedule.json" \
+  || { echo "FAIL: the fuzzer input did not decode to its 4 steps"; failures=$((failures + 1)); }
+expect 0 "trace hash verified" "the decoded schedule replays byte-identically" -- "$mqsim" replay rf --out rf-again
+printf '{"seed": \x01\xff' > crash-starting-with-brace
+expect 0 "decoded as a fuzzer input" "a fuzzer input that starts like JSON is still bytes" -- "$mqsim" replay crash-starting-with-brace --out rb
+
 # check with a JUnit report: the XML is there whatever the verdict.
 "$mqsim" check -n 20 --junit report.xml --out out >/dev/null 2>&1
 grep -q "<testsuite name=\"mqsim check\"" report.xml && echo "ok:   JUnit report written" || { echo "FAIL: no JUnit report"; failures=$((failures + 1)); }
