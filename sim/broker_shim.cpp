@@ -8,9 +8,11 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ifaddrs.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -324,6 +326,55 @@ char* mqsim_strdup(const char* s) {
 size_t mqsim_malloc_usable_size(void* p) {
   if (p != nullptr && !mqsim::arena::owns(p)) return 0;
   return mqsim::arena::usable_size(p);
+}
+
+// ---- added for Mosquitto 2.1 (libcommon/, src/mosquitto.c); 2.0 never calls these ----
+
+// libcommon's mosquitto_fopen(..., restrict_read=true) opens with open(2) + fdopen (password,
+// ACL and log files; persistence's temporary file): the same sandbox as fopen.
+int mqsim_open(const char* path, int flags, ...) {
+  mode_t mode = 0;
+  if ((flags & O_CREAT) != 0) {
+    va_list ap;
+    va_start(ap, flags);
+    mode = static_cast<mode_t>(va_arg(ap, int));
+    va_end(ap);
+  }
+  const bool writes = (flags & (O_WRONLY | O_RDWR | O_CREAT)) != 0;
+  return open(host().sandbox_path(path, writes).c_str(), flags, mode);
+}
+
+// net__socket_shutdown() (SHUT_WR): the client sees end of stream, as after close.
+int mqsim_shutdown(int fd, int) {
+  mqsim::Connection* c = host().conn_of_fd(fd);
+  if (c == nullptr) {
+    errno = ENOTCONN;
+    return -1;
+  }
+  if (!c->to_client.reset) c->to_client.fin = true;
+  return 0;
+}
+
+// libcommon_printf() falls back to vfprintf(stderr) before logging is set up.
+int mqsim_vfprintf(FILE* f, const char* fmt, va_list ap) {
+  if (f != stdout && f != stderr) return std::vfprintf(f, fmt, ap);
+  log_formatted(fmt, ap);
+  return 0;
+}
+
+// The broker logs "running mosquitto as user: <name>": with no user database answer it logs
+// the (fake) uid instead, so the log never names this machine's users.
+struct passwd* mqsim_getpwuid(uid_t) {
+  errno = 0;
+  return nullptr;
+}
+int mqsim_getpwuid_r(uid_t, struct passwd*, char*, size_t, struct passwd** result) {
+  *result = nullptr;
+  return 0;
+}
+int mqsim_getgrgid_r(gid_t, struct group*, char*, size_t, struct group** result) {
+  *result = nullptr;
+  return 0;
 }
 
 }  // extern "C"

@@ -40,6 +40,12 @@ ExternalProject_Add(mosquitto_daemon
     -DWITH_WEBSOCKETS=OFF
     -DWITH_SRV=OFF
     -DWITH_SYSTEMD=OFF
+    # 2.1.x's names for the same choices (unknown options are ignored by 2.0.x)
+    -DWITH_DOCS=OFF
+    -DWITH_TESTS=OFF
+    -DWITH_HTTP_API=OFF
+    -DWITH_CTRL_SHELL=OFF
+    -DWITH_LTO=OFF
   BUILD_COMMAND ${CMAKE_COMMAND} --build <BINARY_DIR> --target mosquitto
   INSTALL_COMMAND ""
   BUILD_ALWAYS ON

@@ -362,6 +362,10 @@ std::string statement_of(const SimConfig& config, const Script& script) {
   return v.violation ? v.violation->statement : "ok";
 }
 
+// Fixed in Mosquitto 2.1 (sub__add_leaf replaces all subscription options): there the model must
+// accept the same story.
+const char* resubscribe_expectation() { return mqsim::test::mosquitto_at_least(2, 1) ? "ok" : "MQTT-3.8.4-3"; }
+
 TEST_CASE("DEVIATION [MQTT-3.8.4-3]: a re-subscription keeps the old Retain As Published") {
   CHECK(statement_of(seed_config(), [](Sim& sim) {
     auto& sub = sim.client("sub");
@@ -372,7 +376,7 @@ TEST_CASE("DEVIATION [MQTT-3.8.4-3]: a re-subscription keeps the old Retain As P
     pub.connect();
     pub.publish("t", "x", 1, true);  // forwarded with RETAIN 1 [MQTT-3.3.1-12 expects 0]
     sim.advance(1s);
-  }) == "MQTT-3.8.4-3");
+  }) == std::string(resubscribe_expectation()));
 }
 
 TEST_CASE("DEVIATION [MQTT-3.8.4-3]: a re-subscription keeps the old No Local") {
@@ -382,7 +386,7 @@ TEST_CASE("DEVIATION [MQTT-3.8.4-3]: a re-subscription keeps the old No Local") 
     c.subscribe({{"a/+", 0, false}, {"a/+", 0, true}});  // the second replaces the first: No Local 1
     c.publish("a/b", "own", 0);                          // and yet its own message comes back
     sim.advance(1s);
-  }) == "MQTT-3.8.4-3");
+  }) == std::string(resubscribe_expectation()));
 }
 
 TEST_CASE("DEVIATION [MQTT-3.14.4-1]: a PUBLISH after the server's DISCONNECT (the client's own will)") {

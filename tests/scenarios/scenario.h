@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,17 @@ inline RunResult play(const SimConfig& config, const Script& script) {
   REQUIRE(r.ok());
   return r;
 }
+
+// The Mosquitto version under test (from its tree's CMakeLists.txt), e.g. "2.1.2". Scenarios
+// whose expectation differs between versions (a deviation fixed upstream) ask mosquitto_at_least.
+#ifdef MQSIM_MOSQUITTO_VERSION_STR
+inline const char* mosquitto_version() { return MQSIM_MOSQUITTO_VERSION_STR; }
+inline bool mosquitto_at_least(int major, int minor) {
+  int have_major = 0, have_minor = 0;
+  REQUIRE(std::sscanf(mosquitto_version(), "%d.%d", &have_major, &have_minor) == 2);
+  return have_major > major || (have_major == major && have_minor >= minor);
+}
+#endif
 
 inline std::vector<std::string> strings(std::initializer_list<const char*> items) {
   return {items.begin(), items.end()};
