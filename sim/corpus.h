@@ -48,6 +48,7 @@ constexpr std::uint16_t kPort = 1888;                 // msg_sequence_test.py's 
 constexpr std::uint64_t kSocketTimeoutMs = 2000;      // client_connect_only(timeout=2)
 constexpr std::uint64_t kTcpPollMs = 10;              // TCP target: how often a wait looks again
 constexpr std::uint32_t kTcpIdleQuietMs = 1;          // TCP target: quiet that ends a settle (daemon idle)
+constexpr std::size_t kMaxJobs = 8;                   // simulator: processes playing cases at once
 
 enum class MsgKind : std::uint8_t { Send, Recv, Publish };
 
@@ -101,6 +102,9 @@ CaseResult run_case(const Case& c, bool broker_log = false);
 struct RunOptions {
   std::string filter;           // run the cases whose "FILE GROUP NAME" contains this (all if empty)
   bool isolate = true;          // run in a worker process: a broker crash fails one case only
+  // Fresh brokers, isolated: how many processes play cases at once (0: one per core, at most
+  // kMaxJobs; fewer when there are few cases). The verdicts do not depend on it.
+  std::size_t jobs = 0;
   bool shared_broker = false;   // one broker for the whole selection, as the Python runs it
   bool broker_log = false;      // record the broker's log in failing cases' traces (slower)
   std::uint32_t case_timeout_ms = 20'000;  // wall-clock watchdog per job (isolate only)
