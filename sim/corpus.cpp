@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <csignal>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -657,9 +658,20 @@ std::vector<CaseResult> run_fresh(const std::vector<const Case*>& order, const R
 // even out). Process 0 is this one; the others are forked before any worker exists and send
 // their results back as [u64 restarts][u32 bytes][encode()]... The verdicts are those of one
 // process: every case is deterministic and sees only its own broker.
+// Cores nobody else is using (by the 1-minute load average), at least one. On a busy machine
+// a second process only adds its fork and start to the wall time (2 cores at a load of 12,
+// medians of six alternating runs of the 2.0.21 corpus: 0.29 s with two processes, 0.27 s
+// with one).
+std::size_t idle_cores() {
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  double load = 0;
+  if (getloadavg(&load, 1) != 1) load = 0;
+  return static_cast<std::size_t>(std::max(1.0, cores - load));
+}
+
 std::size_t jobs_for(const RunOptions& options, std::size_t cases) {
   constexpr std::size_t kMinCasesPerJob = 128;  // below this a fork costs more than it saves
-  std::size_t jobs = options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  std::size_t jobs = options.jobs != 0 ? options.jobs : idle_cores();
   jobs = std::min({jobs, cases / kMinCasesPerJob, kMaxJobs});
   return options.isolate ? std::max<std::size_t>(jobs, 1) : 1;
 }

@@ -102,8 +102,8 @@ CaseResult run_case(const Case& c, bool broker_log = false);
 struct RunOptions {
   std::string filter;           // run the cases whose "FILE GROUP NAME" contains this (all if empty)
   bool isolate = true;          // run in a worker process: a broker crash fails one case only
-  // Fresh brokers, isolated: how many processes play cases at once (0: one per core, at most
-  // kMaxJobs; fewer when there are few cases). The verdicts do not depend on it.
+  // Fresh brokers, isolated: how many processes play cases at once (0: one per idle core, at
+  // most kMaxJobs; fewer when there are few cases). The verdicts do not depend on it.
   std::size_t jobs = 0;
   bool shared_broker = false;   // one broker for the whole selection, as the Python runs it
   bool broker_log = false;      // record the broker's log in failing cases' traces (slower)
