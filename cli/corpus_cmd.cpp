@@ -63,6 +63,7 @@ int run_corpus(const CorpusArgs& args) {
   corpus::RunOptions options;
   options.filter = args.filter;
   options.shared_broker = args.shared;
+  options.jobs = args.jobs;
   if (!args.target.empty()) {
     std::string error;
     options.tcp = parse_target(args.target, &error);

@@ -4,6 +4,7 @@
 // lists (simulator vs daemon, or one corpus against two Mosquitto versions).
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace mqsim::cli {
@@ -14,6 +15,7 @@ struct CorpusArgs {
   std::string json_out;      // write every case's verdict here as JSON (empty: don't)
   std::string target;        // empty: the simulator; else as `mqsim replay --target` (daemon_cmd.h)
   bool shared = false;       // simulator: one broker for the whole selection, as the Python runs it
+  std::size_t jobs = 0;      // simulator, fresh brokers: processes at once (0: one per idle core)
 };
 
 // Runs the selected cases, each on a fresh simulated broker in a worker process (or, with

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   k->add_option("--filter", corpus.filter, "Only the cases whose \"FILE GROUP NAME\" contains this");
   k->add_option("--json,--results", corpus.json_out, "Write every case's verdict (pass/fail and reason) to this file as JSON");
   k->add_option("--target", corpus.target, "Play the cases against a real broker over loopback TCP, all on one broker in order: daemon (the mosquitto built from the same tree), daemon:/path/to/mosquitto, or tcp://127.0.0.1:PORT");
+  k->add_option("--jobs,-j", corpus.jobs, "Simulator, fresh brokers: processes playing cases at once (default: one per idle core; the verdicts do not depend on it)")->check(CLI::Range(1, 8));
   k->add_flag("--shared", corpus.shared, "Simulator: all cases on one broker in order, as msg_sequence_test.py (and --target) run them");
   auto* compare_opt = k->add_option("--compare", corpus_compare, "Compare two --json result lists case by case instead of running (exit 1 if verdicts differ)")->expected(2);
   k->add_flag("--reasons", corpus_reasons, "With --compare: also list cases failing on both sides for different reasons");

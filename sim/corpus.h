@@ -1,9 +1,11 @@
 // Mosquitto's own packet-sequence corpus (test/broker/data/*.json in its source tree), run in
-// the simulator with the semantics of Mosquitto's test/broker/msg_sequence_test.py:
+// the simulator, or through the same runner against a real broker over loopback TCP
+// (RunOptions::tcp), with the semantics of Mosquitto's test/broker/msg_sequence_test.py:
 //
 //   - the broker runs as `mosquitto -v -p 1888` (no config file: one listener, anonymous
 //     clients allowed, every other setting at its default);
-//   - each test opens one TCP connection; unless "connect" is false it first sends the default
+//   - each test opens one TCP connection (client_connect_only: ScriptedClient::dial, nothing
+//     sent); unless "connect" is false it first sends the default
 //     CONNECT (client id = "<group> <name>", clean session, keepalive 60, v5: Receive Maximum 20)
 //     and expects the default CONNACK byte for byte;
 //   - "send" writes the bytes; "recv" reads as many bytes as it expects (a socket recv(n): it
@@ -11,11 +13,12 @@
 //     ("helper", v3.1.1) connect, publish at the given QoS with the full handshake, and close;
 //   - at the end, when "expect_disconnect" (default true) the broker must have closed the
 //     connection (EOF or reset, nothing unread), otherwise a PINGREQ must get its PINGRESP;
-//   - every wait is the Python's 2 s socket timeout, in virtual time;
+//   - every wait is the Python's 2 s socket timeout, in virtual time (real time on TCP);
 //   - the client's socket errors are Linux's: after the broker closed with input unread (RST)
 //     the next send or recv fails with ECONNRESET (a recv still gets the bytes sent before);
 //     after a clean close the first send goes out and the next fails with EPIPE. A failing send
-//     raises in the Python, so it fails the case;
+//     raises in the Python, so it fails the case (ECONNRESET; the Python does not catch EPIPE's
+//     BrokenPipeError, so its whole run would stop there: here only that case fails);
 //   - timing is "the broker is fast": it answers each send before the client's next, except on
 //     a new connection, where everything sent before the first wait arrives before the broker's
 //     first read (it must accept first). Both were measured on the real daemon.
@@ -48,6 +51,7 @@ constexpr std::uint16_t kPort = 1888;                 // msg_sequence_test.py's 
 constexpr std::uint64_t kSocketTimeoutMs = 2000;      // client_connect_only(timeout=2)
 constexpr std::uint64_t kTcpPollMs = 10;              // TCP target: how often a wait looks again
 constexpr std::uint32_t kTcpIdleQuietMs = 1;          // TCP target: quiet that ends a settle (daemon idle)
+constexpr std::size_t kMaxJobs = 8;                   // simulator: processes playing cases at once
 
 enum class MsgKind : std::uint8_t { Send, Recv, Publish };
 
@@ -101,6 +105,9 @@ CaseResult run_case(const Case& c, bool broker_log = false);
 struct RunOptions {
   std::string filter;           // run the cases whose "FILE GROUP NAME" contains this (all if empty)
   bool isolate = true;          // run in a worker process: a broker crash fails one case only
+  // Fresh brokers, isolated: how many processes play cases at once (0: one per idle core, at
+  // most kMaxJobs; fewer when there are few cases). The verdicts do not depend on it.
+  std::size_t jobs = 0;
   bool shared_broker = false;   // one broker for the whole selection, as the Python runs it
   bool broker_log = false;      // record the broker's log in failing cases' traces (slower)
   std::uint32_t case_timeout_ms = 20'000;  // wall-clock watchdog per job (isolate only)

@@ -42,6 +42,11 @@ printf '{"seed": 1' > truncated.json
 expect 2 "not valid JSON" "truncated schedule.json" -- "$mqsim" replay truncated.json
 expect 2 "--shard 3/2" "bad shard" -- "$mqsim" fuzz --shard 3/2 --time 1s
 expect 2 "cannot open" "missing replay file" -- "$mqsim" replay no-such-file.json
+expect 2 "no such corpus directory" "missing corpus directory" -- "$mqsim" corpus --corpus no-such-dir
+expect 2 "expected tcp://127.0.0.1:PORT" "bad corpus target" -- "$mqsim" corpus --target 127.0.0.1:1883
+expect 2 "no-such.json: cannot open" "missing result list to compare" -- "$mqsim" corpus --compare no-such.json other.json
+printf '[{"file": "A.json", "group": "g", "name": "n", "verdict": "pass"}]' > verdicts.json
+expect 2 "entry 0: \"reason\" must be a string" "result list missing a field" -- "$mqsim" corpus --compare verdicts.json verdicts.json
 
 # A seed's schedule, replayed with all artifacts; then the directory replays byte-identically.
 "$mqsim" replay 3 --out r3 >out.txt 2>err.txt

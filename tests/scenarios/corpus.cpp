@@ -201,6 +201,31 @@ TEST_CASE("corpus: bad input is one clear error naming the file and the case") {
   CHECK(cases[0].msgs[0].kind == corpus::MsgKind::Publish);
 }
 
+TEST_CASE("corpus: several processes give the same per-case verdicts, in corpus order, as one") {
+  // 300 cases, every third failing (PINGRESP expected as d0 01): enough for two processes or more.
+  std::vector<corpus::Case> cases;
+  for (int i = 0; i < 300; ++i) {
+    const std::uint8_t second = i % 3 == 0 ? 0x01 : 0x00;
+    cases.push_back(one_case({msg(corpus::MsgKind::Send, {0xC0, 0x00}), msg(corpus::MsgKind::Recv, {0xD0, second})}, false));
+    cases.back().name = "case " + std::to_string(i);
+  }
+  corpus::RunOptions options;
+  options.jobs = 1;
+  const auto one = corpus::run_corpus(cases, options);
+  options.jobs = 3;
+  const auto three = corpus::run_corpus(cases, options);
+  REQUIRE(one.verdicts.size() == cases.size());
+  REQUIRE(three.verdicts.size() == cases.size());
+  CHECK(one.failed == 100);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(i);
+    CHECK(three.verdicts[i].name == cases[i].name);
+    CHECK(three.verdicts[i].result.passed == one.verdicts[i].result.passed);
+    CHECK(three.verdicts[i].result.reason == one.verdicts[i].result.reason);
+    CHECK(three.verdicts[i].result.trace_wire == one.verdicts[i].result.trace_wire);
+  }
+}
+
 TEST_CASE("corpus: ScriptedClient::dial opens a connection and sends nothing; a CONNECT sent later is answered") {
   Sim sim(SimConfig{});
   REQUIRE(sim.broker_started());
