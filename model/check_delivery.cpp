@@ -562,10 +562,20 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
     // retained one when the message is older than the subscription.
     const Msg& a = msgs_[j.msg];
     const Msg& b = msgs_[best->msg];
-    // Identical copies of different messages: give it to one the session surely owes first.
+    const auto copies_of = [&](std::size_t id) { const auto it = s.copies.find(id); return it == s.copies.end() ? 0u : it->second; };
+    // Identical copies of different messages: give it to one the session surely still owes first
+    // (a live message not received yet, or a retained message a new subscription must get).
     const auto owed = [&](const Judgement& x, const Msg& m) {
-      return !x.retained && subs_[x.sub].add_hi != kNever && subs_[x.sub].add_hi <= m.p_lo && !m.questionable &&
-             !(m.will && will_cancel_state(m) != 0);
+      if (x.retained) {
+        const RetainedOffer& o = offers_[x.offer];
+        if (o.delivered.count(m.id)) return false;
+        const Sub& osub = subs_[o.sub];
+        std::vector<std::size_t> possible, required;
+        retained_candidates(osub.match_filter, osub, o.subscribe_idx, std::min(osub.add_hi, idx), possible, required);
+        return std::find(required.begin(), required.end(), m.id) != required.end();
+      }
+      return subs_[x.sub].add_hi != kNever && subs_[x.sub].add_hi <= m.p_lo && !m.questionable &&
+             !(m.will && will_cancel_state(m) != 0) && copies_of(m.id) == 0;
     };
     const bool a_owed = owed(j, a);
     const bool b_owed = owed(*best, b);
@@ -574,7 +584,6 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
       continue;
     }
     // ... and then to one that has not reached this session yet.
-    const auto copies_of = [&](std::size_t id) { const auto it = s.copies.find(id); return it == s.copies.end() ? 0u : it->second; };
     if (a.id != b.id && copies_of(a.id) != copies_of(b.id)) {
       if (copies_of(a.id) < copies_of(b.id)) best = &j;
       continue;

@@ -341,7 +341,10 @@ class Walker {
   void check_owed_messages();
   void check_owed_retained();
   void check_resends();
+  struct QueueLoad { std::size_t messages = 0; std::uint64_t bytes = 0; bool sys = false; };
+  QueueLoad queue_load(const Session& s, std::size_t exclude_msg, std::size_t lo_idx, std::size_t hi_idx) const;
   bool queue_full_for(const Session& s, const Msg& m) const;
+  bool retained_queue_full(const RetainedOffer& o, std::size_t msg_id);
 
   // check_sys.cpp: $SYS/broker/clients/*.
   void on_sys_publish(std::size_t idx, Conn& c, const mqtt::Packet& p, bool retained_offer);
