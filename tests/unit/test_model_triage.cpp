@@ -283,3 +283,55 @@ TEST_CASE("seed 3004: a will behind a partition before 1.5 x keepalive names the
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("model: campaign triage, seed 20001") {
+
+TEST_CASE("seed 20241: retained messages one SUBSCRIBE brings may overflow a small queue (max_queued_messages)") {
+  for (int queued : {1, 100}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k = b.connect(c, connect("c", true, {}, 0));
+    std::uint16_t id = 1;
+    for (const char* topic : {"a", "b", "c"}) {
+      b.send(c, k, publish(topic, std::string("r") + topic, 1, id, true));
+      b.recv(c, k, puback(id++));
+    }
+    b.send(c, k, subscribe(id, {sub("#", 1)}));
+    b.recv(c, k, suback(id, {1}));
+    b.recv(c, k, publish("a", "ra", 1, 1, true));  // "b" was dropped: the queue was full
+    b.send(c, k, puback(1));
+    b.recv(c, k, publish("c", "rc", 1, 2, true));
+    b.send(c, k, puback(2));
+    ping_at(b, c, k, 10'000);
+    const std::string conf = "max_inflight_messages 1\nmax_queued_messages " + std::to_string(queued) + "\n";
+    CHECK(statement_of(b, conf, true) == (queued == 1 ? "ok" : "MQTT-3.3.1-9"));
+  }
+}
+
+TEST_CASE("seed 21250: an identical copy after a new subscription goes to the retained message it still owes") {
+  for (bool retained_sent : {true, false}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k = b.connect(c, connect("c", true, {}, 0));
+    b.send(c, k, subscribe(1, {sub("a/#", 0, true), sub("$share/h/a", 1, false, true)}));
+    b.recv(c, k, suback(1, {0, 1}));
+    b.send(c, k, publish("a", "p1", 1, 2, true));
+    b.recv(c, k, publish("a", "p1", 1, 1, true));  // the live copy through $share/h/a
+    b.send(c, k, puback(1));
+    b.recv(c, k, puback(2));
+    b.send(c, k, publish("a", "p1", 1, 2, true, true));  // sent again after its PUBACK: a new message
+    b.recv(c, k, publish("a", "p1", 1, 2, true));
+    b.send(c, k, puback(2));
+    b.recv(c, k, puback(2));
+    b.send(c, k, subscribe(3, {sub("a/#", 1, true)}));  // replaces a/#: its retained message is owed [MQTT-3.8.4-4]
+    b.recv(c, k, suback(3, {1}));
+    if (retained_sent) {
+      b.recv(c, k, publish("a", "p1", 1, 3, true));  // the retained copy a/# is owed
+      b.send(c, k, puback(3));
+    }
+    ping_at(b, c, k, 10'000);
+    CHECK(statement_of(b, "", true) == (retained_sent ? "ok" : "MQTT-3.8.4-4"));
+  }
+}
+
+}  // TEST_SUITE
