@@ -347,12 +347,20 @@ long BrokerHost::shim_send(int fd, const void* buf, std::size_t size_bytes) {
     errno = EBADF;
     return -1;
   }
-  if (c->to_client.reset || c->client_closed) {
-    errno = c->to_client.reset ? ECONNRESET : EPIPE;
+  if (c->to_client.reset) {
+    errno = ECONNRESET;
+    return -1;
+  }
+  // A client that closed its socket (FIN) still has its bytes accepted, as Linux does; only
+  // once its RST has come back do sends fail, with EPIPE (the socket was in CLOSE_WAIT).
+  if (c->rst_arrived(now_ms_)) {
+    c->rst_error_taken = true;
+    errno = EPIPE;
     return -1;
   }
   const std::size_t n = net_.io_budget(*c, size_bytes, prng_);
   c->to_client.write(static_cast<const std::uint8_t*>(buf), n, now_ms_ + c->faults.latency_ms);
+  Network::answer_closed_client(*c, now_ms_);
   return static_cast<long>(n);
 }
 
@@ -369,11 +377,16 @@ int BrokerHost::shim_close(int fd) {
     return -1;
   }
   c->broker_closed = true;
-  if (!c->to_client.reset) c->to_client.fin = true;
+  if (c->to_client.reset) return 0;
+  // Linux (tcp_close()) answers a close with unread input by RST instead of FIN (RFC 1122
+  // 4.2.2.13): the client reads what was sent before, then gets ECONNRESET. Bytes still in
+  // flight to the broker (latency, a partition) are not unread input yet.
+  if (c->to_broker.readable_bytes(now_ms_) > 0) c->to_client.reset_after_drain = true;
+  else c->to_client.fin = true;
   return 0;
 }
 
-// What `fd` is ready for now, among `wanted` (EPOLLIN/EPOLLOUT bits).
+// What `fd` is ready for now, among `wanted` (EPOLLIN/EPOLLOUT/EPOLLERR/EPOLLHUP bits).
 std::uint32_t BrokerHost::ready_events(int fd, std::uint32_t wanted) const {
   std::uint32_t ready = 0;
   if (auto it = listeners_.find(fd); it != listeners_.end()) {
@@ -382,10 +395,18 @@ std::uint32_t BrokerHost::ready_events(int fd, std::uint32_t wanted) const {
   }
   const Connection* c = const_cast<Network&>(net_).by_broker_fd(fd);
   if (c == nullptr) return 0;
-  // EOF and resets show as readable: the read that follows tells which.
+  // EOF and resets show as readable: the read that follows tells which. (The closed client's
+  // RST comes after its FIN, so that case is readable as EOF already.)
+  const bool rst_back = c->rst_arrived(now_ms_);
   const bool readable = c->to_broker.readable_bytes(now_ms_) > 0 || c->to_broker.at_eof() || c->to_broker.reset;
   if ((wanted & EPOLLIN) && readable) ready |= EPOLLIN;
-  if ((wanted & EPOLLOUT) && !c->to_client.reset && !c->client_closed) ready |= EPOLLOUT;
+  // A socket whose peer closed stays writable (Linux reports EPOLLOUT after a shutdown too):
+  // the write is what brings the RST back.
+  if ((wanted & EPOLLOUT) && !c->to_client.reset) ready |= EPOLLOUT;
+  // Reported whether asked for or not, as epoll does: a reset, or the closed client's RST
+  // (EPOLLERR until a send has reported the error).
+  if ((wanted & EPOLLHUP) && (c->to_broker.reset || rst_back)) ready |= EPOLLHUP;
+  if ((wanted & EPOLLERR) && (c->to_broker.reset || (rst_back && !c->rst_error_taken))) ready |= EPOLLERR;
   return ready;
 }
 
@@ -441,7 +462,7 @@ int BrokerHost::shim_epoll_wait(int epfd, struct epoll_event* events, int max_ev
   int n = 0;
   for (const auto& [fd, in] : interest_) {
     if (n >= max_events) break;
-    const std::uint32_t ready = ready_events(fd, in.events);
+    const std::uint32_t ready = ready_events(fd, in.events | EPOLLERR | EPOLLHUP);
     if (ready == 0) continue;
     events[n].events = ready;
     events[n].data.u64 = in.data;

@@ -271,6 +271,46 @@ int mqsim_putchar(int c) {
   return c;
 }
 
+// The compiler turns fprintf(stderr, "no payload\n") into fwrite() and a "%s\n" printf into
+// puts(); whatever form reaches stdout or stderr becomes log lines of the trace, never the test
+// process's own output.
+size_t mqsim_fwrite(const void* data, size_t size, size_t count, FILE* f) {
+  if (f != stdout && f != stderr) return std::fwrite(data, size, count, f);
+  host().shim_log(std::string_view(static_cast<const char*>(data), size * count));
+  return count;
+}
+
+int mqsim_fputs(const char* s, FILE* f) {
+  if (f != stdout && f != stderr) return std::fputs(s, f);
+  host().shim_log(s);
+  return 1;
+}
+
+int mqsim_fputc(int c, FILE* f) {
+  if (f != stdout && f != stderr) return std::fputc(c, f);
+  const char ch = static_cast<char>(c);
+  host().shim_log(std::string_view(&ch, 1));
+  return static_cast<unsigned char>(c);
+}
+
+int mqsim_putc(int c, FILE* f) { return mqsim_fputc(c, f); }
+
+int mqsim_vfprintf(FILE* f, const char* fmt, va_list ap) {
+  if (f != stdout && f != stderr) return std::vfprintf(f, fmt, ap);
+  log_formatted(fmt, ap);
+  return 0;
+}
+
+int mqsim_vprintf(const char* fmt, va_list ap) {
+  log_formatted(fmt, ap);
+  return 0;
+}
+
+void mqsim_perror(const char* s) {
+  const std::string text = (s != nullptr && *s != '\0' ? std::string(s) + ": " : std::string()) + std::strerror(errno) + "\n";
+  host().shim_log(text);
+}
+
 void mqsim_openlog(const char*, int, int) {}
 void mqsim_closelog() {}
 void mqsim_syslog(int, const char* fmt, ...) {

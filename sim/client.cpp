@@ -34,8 +34,11 @@ void VirtualTransport::close(std::uint32_t conn, CloseHow how) {
       c.client_closed = true;
       break;
     case CloseHow::Fin:
+      // Drained first, as TcpTransport does: a close with unread input would be an RST.
+      c.to_client.drop_readable(now_ms_);
       c.client_closed = true;
       if (!c.to_broker.reset) c.to_broker.fin = true;
+      Network::answer_closed_client(c, now_ms_);  // bytes still in flight to us come back as RST
       break;
     case CloseHow::HalfClose:
       if (!c.to_broker.reset) c.to_broker.fin = true;

@@ -83,7 +83,7 @@ class VirtualTransport final : public ClientTransport {
   SendState send_state(std::uint32_t conn) const override;
   void write(std::uint32_t conn, const std::uint8_t* data, std::size_t size_bytes) override;
   std::size_t read(std::uint32_t conn, std::uint8_t* out, std::size_t max_bytes) override;
-  bool peer_reset(std::uint32_t conn) const override { return net_.at(conn).to_client.reset; }
+  bool peer_reset(std::uint32_t conn) const override { return net_.at(conn).to_client.drained_reset(); }
   bool peer_eof(std::uint32_t conn) const override { return net_.at(conn).to_client.at_eof(); }
   void close(std::uint32_t conn, CloseHow how) override;
 

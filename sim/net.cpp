@@ -9,7 +9,7 @@
 namespace mqsim {
 
 void Pipe::write(const std::uint8_t* data, std::size_t size_bytes, std::uint64_t deliver_at_ms) {
-  assert(!fin && "write after the writer closed");
+  assert(!fin && !reset_after_drain && "write after the writer closed");
   if (reset || size_bytes == 0) return;
   Chunk chunk;
   chunk.bytes.assign(data, data + size_bytes);
@@ -48,6 +48,34 @@ std::optional<std::uint64_t> Pipe::next_delivery_ms(std::uint64_t now_ms) const 
   if (held || reset || chunks_.empty()) return std::nullopt;
   const std::uint64_t t = chunks_.front().deliver_at_ms;
   return t > now_ms ? std::optional(t) : std::nullopt;
+}
+
+std::optional<std::uint64_t> Pipe::first_delivery_ms() const {
+  if (chunks_.empty()) return std::nullopt;
+  return chunks_.front().deliver_at_ms;
+}
+
+std::optional<std::uint64_t> Pipe::last_delivery_ms() const {
+  if (chunks_.empty()) return std::nullopt;
+  return chunks_.back().deliver_at_ms;
+}
+
+void Pipe::drop_readable(std::uint64_t now_ms) {
+  if (held || reset) return;
+  while (!chunks_.empty() && chunks_.front().deliver_at_ms <= now_ms) chunks_.pop_front();
+}
+
+void Network::answer_closed_client(Connection& c, std::uint64_t now_ms) {
+  if (!c.client_closed || c.to_client.reset || c.to_client.held || c.rst_returned_ms) return;
+  const auto first = c.to_client.first_delivery_ms();
+  if (!first) return;
+  // The RST leaves when the first byte arrives (a byte delayed by a partition arrives now, at
+  // the earliest) and takes the link's latency back. It is never held (as no reset is).
+  std::uint64_t rst_ms = std::max(*first, now_ms) + c.faults.latency_ms;
+  // It comes back on the path the client's last bytes and FIN took, never ahead of them.
+  if (const auto last = c.to_broker.last_delivery_ms()) rst_ms = std::max(rst_ms, *last);
+  c.rst_returned_ms = rst_ms;
+  c.to_client.discard();
 }
 
 std::uint32_t Network::dial(std::uint32_t client, std::uint16_t port) {
@@ -97,6 +125,7 @@ std::optional<std::uint64_t> Network::next_delivery_ms(std::uint64_t now_ms) con
       auto t = p->next_delivery_ms(now_ms);
       if (t && (!best || *t < *best)) best = t;
     }
+    if (c.rst_returned_ms && *c.rst_returned_ms > now_ms && (!best || *c.rst_returned_ms < *best)) best = c.rst_returned_ms;
   }
   return best;
 }

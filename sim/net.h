@@ -23,15 +23,28 @@ class Pipe {
   std::size_t read(std::uint8_t* out, std::size_t max_bytes, std::uint64_t now_ms);
   std::size_t readable_bytes(std::uint64_t now_ms) const;
   bool has_undelivered() const { return !chunks_.empty(); }
+  // When the oldest byte in flight is (or was) due, held or not; nullopt when the pipe is empty.
+  std::optional<std::uint64_t> first_delivery_ms() const;
+  // When the newest byte in flight is due; nullopt when the pipe is empty.
+  std::optional<std::uint64_t> last_delivery_ms() const;
+  // Drops the bytes that have arrived and were not read (a reader that closes drains first).
+  void drop_readable(std::uint64_t now_ms);
+  // Drops every byte in flight (a reader that no longer exists: its kernel discards them).
+  void discard() { chunks_.clear(); }
   // Earliest future delivery time, if bytes are waiting for latency (not for a hold).
   std::optional<std::uint64_t> next_delivery_ms(std::uint64_t now_ms) const;
 
   bool held = false;        // a partition: nothing is delivered until released
   bool fin = false;         // the writer closed its side: EOF once the bytes are drained
   bool reset = false;       // connection reset: the reader gets ECONNRESET, bytes are lost
+  // The writer closed with unread input of its own: Linux sends RST, not FIN (RFC 1122
+  // 4.2.2.13). What was sent before still arrives and is read first; then ECONNRESET.
+  bool reset_after_drain = false;
 
   // EOF is visible once the writer has closed and everything sent was read.
   bool at_eof() const { return fin && chunks_.empty() && !held; }
+  // ECONNRESET is what the reader sees: at once for a reset, after the bytes for a closing RST.
+  bool drained_reset() const { return reset || (reset_after_drain && chunks_.empty() && !held); }
 
  private:
   struct Chunk {
@@ -59,6 +72,13 @@ struct Connection {
   Pipe to_broker;
   Pipe to_client;
   LinkFaults faults;
+  // Linux accepts a write to a peer that has closed (the broker's socket is in CLOSE_WAIT); the
+  // bytes reach the closed socket, which answers with RST. When that RST reaches the broker:
+  // from then on its sends fail with EPIPE (tcp_reset() in CLOSE_WAIT), epoll reports
+  // EPOLLERR|EPOLLHUP, and reads still give what the client sent, then EOF.
+  std::optional<std::uint64_t> rst_returned_ms;
+  bool rst_error_taken = false;          // a send reported it (Linux clears sk_err: EPOLLERR goes)
+  bool rst_arrived(std::uint64_t now_ms) const { return rst_returned_ms && *rst_returned_ms <= now_ms; }
 };
 
 class Network {
@@ -80,7 +100,13 @@ class Network {
   // random non-zero part.
   std::size_t io_budget(Connection& c, std::size_t want_bytes, Prng& prng) const;
 
-  // The earliest time any pipe will deliver bytes that are now in flight.
+  // Bytes on their way to a client that has closed: once they can arrive (not held), the client
+  // answers with RST, due at the broker one latency later, and the bytes are gone. Called
+  // wherever such bytes appear or become deliverable: the client's close, the broker's send,
+  // the end of a hold.
+  static void answer_closed_client(Connection& c, std::uint64_t now_ms);
+
+  // The earliest time any pipe will deliver bytes that are now in flight (or an RST arrives).
   std::optional<std::uint64_t> next_delivery_ms(std::uint64_t now_ms) const;
 
  private:

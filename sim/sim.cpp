@@ -180,6 +180,7 @@ void Sim::release(const std::string& client) {
   if (tcp_) return tcp_fault(client, "release", 0);
   if (Connection* c = conn_of(client)) {
     c->to_broker.held = c->to_client.held = false;
+    Network::answer_closed_client(*c, now_ms_);  // the broker's held bytes reach a closed client
     fault(client, "release");
   }
 }

@@ -16,6 +16,9 @@
 //     interleave differently (how soon the client's acks reach the broker decides it), as long
 //     as the same events are there, deliveries come in the same order, and every flow's own
 //     events too;
+//   - the end of a connection the broker closed right after writing to the client: peer-reset
+//     in one, peer-closed in the other, when the client's last event was a packet it sent (its
+//     answer reached the daemon before or after the close in the same loop pass);
 //   - broker log lines, notes, steps and fault markers (not client observations).
 // Everything else (every packet a client sent or received, field by field, and every
 // connection event: dial, close, EOF, reset, malformed input) must be identical.

@@ -8,8 +8,8 @@ endif()
 set(forbidden socket bind listen accept accept4 connect recv recvfrom write writev sendto sendmsg
   select epoll_wait epoll_create epoll_create1 poll clock_gettime time gettimeofday
   getrandom random rand srandom fork vfork setuid setgid sleep usleep nanosleep pthread_create
-  malloc calloc realloc free strdup strndup fopen open fsync shutdown vfprintf getpwuid getpwuid_r
-  getgrgid_r)
+  malloc calloc realloc free strdup strndup fopen open fsync shutdown getpwuid getpwuid_r getgrgid_r
+  printf fprintf vfprintf vprintf puts putchar fputs fputc putc fwrite perror)
 foreach(sym IN LISTS forbidden)
   string(REGEX MATCH "(^|\n) +U ${sym}(\n|$)" hit "${undefined}")
   if(hit)

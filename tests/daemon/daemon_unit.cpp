@@ -180,4 +180,23 @@ TEST_CASE("compare: independent flows may interleave differently, deliveries and
   CHECK_FALSE(swapped.ok());
 }
 
+TEST_CASE("compare: a FIN or an RST at the end may differ only right after the client's own answer") {
+  const auto trace = [](bool answered, EventKind end) {
+    TraceWriter w;
+    w.add(0, 1, 0, EventKind::Client, "a");
+    auto add = [&](EventKind kind, const mqtt::Packet& p) { const auto b = mqtt::encode(p, mqtt::Version::v5); w.add(0, 1, 1, kind, {reinterpret_cast<const char*>(b.data()), b.size()}); };
+    add(EventKind::Recv, {.type = mqtt::PacketType::DISCONNECT, .reason_code = 0x82});
+    add(EventKind::Recv, {.type = mqtt::PacketType::PUBLISH, .topic = "w", .payload = "will", .qos = 1, .packet_id = 3});
+    if (answered) add(EventKind::Send, {.type = mqtt::PacketType::PUBACK, .packet_id = 3});
+    w.add(0, 1, 1, end, "");
+    return Trace::parse(w.bytes());
+  };
+  const DiffReport raced = compare_traces(trace(true, EventKind::PeerClosed), trace(true, EventKind::PeerReset));
+  INFO(raced.summary());
+  CHECK(raced.ok());
+  CHECK(raced.allowed.size() == 2);  // the race, and the broker's packet id renumbered
+  // Without an answer of the client's in flight there is nothing to race: a real difference.
+  CHECK_FALSE(compare_traces(trace(false, EventKind::PeerClosed), trace(false, EventKind::PeerReset)).ok());
+}
+
 }  // TEST_SUITE("daemon: pieces")

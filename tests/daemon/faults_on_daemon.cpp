@@ -1,8 +1,7 @@
 // Connection faults over real loopback TCP against the daemon built from the same tree, each
 // compared with the simulator: half-close (shutdown(SHUT_WR)), reset (SO_LINGER {1,0}), and the
-// client-side hold that approximates a partition on TCP. Also the one place found so far where
-// the simulated network is not what Linux does (a write to a peer that has closed), pinned as a
-// known divergence until the simulator is fixed.
+// client-side hold that approximates a partition on TCP, and the two places where the simulated
+// network used to differ from Linux (a write to a peer that has closed; a close with unread input).
 #include "daemon_support.h"
 
 using namespace std::chrono_literals;
@@ -111,33 +110,44 @@ TEST_CASE("latency and short I/O are notes on the tcp target, and the traces sti
   CHECK(r.daemon.trace.payloads("monitor", "data/x") == strings({"0", "1", "2", "3", "4"}));
 }
 
-// FIDELITY GAP (simulator), found by the differential check on generated schedules: when a
+// Found by the differential check on generated schedules, fixed in the simulator since: when a
 // client closes its socket, Linux lets the broker's next write to it succeed (the bytes are
-// dropped and answered by RST); only later writes fail. The virtual network fails that first
-// write with EPIPE (sim/broker_host.cpp, shim_send: `client_closed`). Mosquitto's
-// context__disconnect() sends the will BEFORE closing the socket, so a QoS 0 will that the
-// disconnecting client's own persistent session subscribes to is "sent" to the dead socket and
-// lost by the real daemon, but kept and redelivered after the reconnection by the simulator.
-// Both outcomes satisfy the model (QoS 0 may be lost); the divergence is the simulator's.
-// When this test fails, the simulator has been fixed: make it a both_agree() test.
-TEST_CASE("known divergence: a write to a socket the client has closed succeeds on Linux") {
+// dropped and answered by RST); only later writes fail (EPIPE). Mosquitto's context__disconnect()
+// sends the will BEFORE closing the socket, so a will that the disconnecting client's own
+// persistent session subscribes to is "sent" to the dead socket: lost at QoS 0, resent with DUP
+// after the resumption at QoS 1. The simulator used to fail that write and keep the message.
+TEST_CASE("a write to a socket the client has closed succeeds: the own QoS 0 will is lost on both") {
   SimConfig c = seed_config();
   c.mosquitto_conf += "queue_qos0_messages true\n";
-  const auto r = run_differential(c, [](Sim& sim) {
+  auto r = both_agree(c, [](Sim& sim) {
     auto& dev = sim.client("dev", {.version = mqtt::Version::v311, .clean_start = false, .will = mqtt::Will{"own/will", "w", 1, false, {}}});
     dev.connect();
     dev.subscribe({{"#", 0}});
     dev.connect();  // closes the old socket (a crash), then resumes the session at once
     sim.advance(500ms);
-  }, false, test::differential_options());
-  INFO(r.report());
-  REQUIRE(r.both_completed());
-  CHECK_FALSE(r.sim_violation.has_value());
-  CHECK_FALSE(r.daemon_violation.has_value());
-  CHECK(r.sim.trace.payloads("dev", "own/will") == strings({"w"}));   // kept: the write failed
-  CHECK(r.daemon.trace.payloads("dev", "own/will").empty());          // lost: the write succeeded
-  REQUIRE_FALSE(r.diff.ok());
-  CHECK(r.diff.divergence->sim_line.find("own/will") != std::string::npos);
+  });
+  CHECK(r.sim.trace.payloads("dev", "own/will").empty());
+  CHECK(r.daemon.trace.payloads("dev", "own/will").empty());
+}
+
+TEST_CASE("a broker close with the client's bytes unread is a reset on both") {
+  auto r = both_agree(seed_config(), [](Sim& sim) {
+    auto& dev = sim.client("dev", {.version = mqtt::Version::v311});
+    dev.connect();
+    mqtt::Packet again;  // a second CONNECT: a protocol error, with a PINGREQ queued behind it
+    again.type = mqtt::PacketType::CONNECT;
+    again.protocol_level = 4;
+    again.protocol_name = "MQTT";
+    again.client_id = "dev";
+    mqtt::Bytes bytes = mqtt::encode(again, mqtt::Version::v311);
+    mqtt::Packet ping;
+    ping.type = mqtt::PacketType::PINGREQ;
+    const mqtt::Bytes ping_bytes = mqtt::encode(ping, mqtt::Version::v311);
+    bytes.insert(bytes.end(), ping_bytes.begin(), ping_bytes.end());
+    dev.send_raw(bytes);
+    sim.advance(1s);
+  });
+  CHECK(r.daemon.trace.text(false).find("peer-reset") != std::string::npos);
 }
 
 }  // TEST_SUITE("daemon: faults")

@@ -1,5 +1,6 @@
 // A run that crashes, aborts, hangs or cannot start is an outcome with its trace, never a dead
 // test runner; and a worker that dies is replaced for the next job.
+#include <algorithm>
 #include <csignal>
 
 #include "scenario.h"
@@ -81,4 +82,19 @@ TEST_CASE("many runs in one worker reuse one process and stay identical") {
   REQUIRE(first.ok());
   for (int i = 0; i < 20; ++i) CHECK(from_worker_reply(w.call("")).trace.hash() == first.trace.hash());
   CHECK(w.restarts() == 0);
+}
+
+TEST_CASE("what Mosquitto writes to stderr with fwrite() is a log line of the trace, not the test's output") {
+  // handle_subscribe.c: fprintf(stderr, "no payload\n"), which the compiler makes an fwrite().
+  auto r = run(SimConfig{}, [](Sim& sim) {
+    auto& c = sim.client("c");
+    c.connect();
+    mqtt::Packet empty;
+    empty.type = mqtt::PacketType::SUBSCRIBE;
+    empty.packet_id = 1;
+    c.send(empty);  // no topic filters at all: a malformed SUBSCRIBE
+  });
+  REQUIRE(r.ok());
+  const auto lines = r.trace.log_lines();
+  CHECK(std::find(lines.begin(), lines.end(), "no payload") != lines.end());
 }

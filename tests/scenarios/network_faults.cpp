@@ -107,3 +107,76 @@ TEST_CASE("a connection reset is an abnormal close: the will is published") {
   });
   CHECK(r.trace.payloads("monitor", "status/dev") == strings({"offline"}));
 }
+
+// ---- A TCP connection one side has closed, as Linux has it (docs/real-daemon.md). ----
+
+namespace {
+
+// How the broker's side of each of the client's connections ended, in order.
+std::vector<EventKind> ends(const Trace& t, std::string_view client) {
+  std::vector<EventKind> out;
+  const auto idx = t.client_index(client);
+  for (const auto& e : t.events()) {
+    if (idx && e.client == *idx && (e.kind == EventKind::PeerClosed || e.kind == EventKind::PeerReset)) out.push_back(e.kind);
+  }
+  return out;
+}
+
+// A client whose persistent session subscribes to its own will, and that crashes and at once
+// resumes the session: Mosquitto's context__disconnect() writes the will to the socket the
+// client has just closed, before closing it.
+RunResult own_will_after_crash(std::uint8_t sub_qos) {
+  SimConfig c = seed_config();
+  c.mosquitto_conf += "queue_qos0_messages true\n";
+  return play(c, [sub_qos](Sim& sim) {
+    auto& dev = sim.client("dev", {.version = mqtt::Version::v311, .clean_start = false, .will = mqtt::Will{"own/will", "w", 1, false, {}}});
+    dev.connect();
+    dev.subscribe({{"#", sub_qos}});
+    dev.connect();  // closes the old socket (a crash), then resumes the session at once
+    sim.advance(500ms);
+  });
+}
+
+}  // namespace
+
+TEST_CASE("a write to a socket the client has closed succeeds: a QoS 0 will to the client's own session is lost") {
+  // Linux accepts the write (the peer answers with RST only afterwards), so Mosquitto believes
+  // the will was sent; the simulator used to fail that write with EPIPE and keep the message.
+  const auto r = own_will_after_crash(0);
+  CHECK(r.trace.payloads("dev", "own/will").empty());
+}
+
+TEST_CASE("a write to a socket the client has closed succeeds: a QoS 1 will is resent with DUP after the resumption") {
+  const auto r = own_will_after_crash(1);
+  std::vector<mqtt::Packet> wills;
+  for (const auto& p : r.trace.received("dev", PacketType::PUBLISH)) {
+    if (p.topic == "own/will") wills.push_back(p);
+  }
+  REQUIRE(wills.size() == 1);
+  CHECK(wills[0].dup);  // it was "sent" once already, to the closed socket
+}
+
+TEST_CASE("a broker close with the client's bytes unread is a reset, not an EOF") {
+  // Mosquitto reads one packet per loop pass: a second CONNECT is a protocol error and the
+  // PINGREQ behind it is still unread when the socket is closed. Linux then sends RST.
+  auto second_connect = [](bool then_ping) {
+    return [then_ping](Sim& sim) {
+      auto& dev = sim.client("dev", {.version = mqtt::Version::v311});
+      dev.connect();
+      mqtt::Packet again;
+      again.type = PacketType::CONNECT;
+      again.protocol_level = 4;
+      again.protocol_name = "MQTT";
+      again.client_id = "dev";
+      mqtt::Bytes bytes = mqtt::encode(again, mqtt::Version::v311);
+      mqtt::Packet ping;
+      ping.type = PacketType::PINGREQ;
+      const mqtt::Bytes ping_bytes = mqtt::encode(ping, mqtt::Version::v311);
+      if (then_ping) bytes.insert(bytes.end(), ping_bytes.begin(), ping_bytes.end());
+      dev.send_raw(bytes);
+      sim.advance(1s);
+    };
+  };
+  CHECK(ends(play(seed_config(), second_connect(true)).trace, "dev") == std::vector<EventKind>{EventKind::PeerReset});
+  CHECK(ends(play(seed_config(), second_connect(false)).trace, "dev") == std::vector<EventKind>{EventKind::PeerClosed});
+}

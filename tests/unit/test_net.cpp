@@ -141,6 +141,90 @@ TEST_CASE("Pipe: writes after a reset are dropped and not queued") {
   CHECK(read_text(pipe, 16, 0).empty());
 }
 
+TEST_CASE("Pipe: a closing RST (close with unread input) comes after the bytes sent before it") {
+  // Linux: the peer reads what arrived, then gets ECONNRESET (not EOF).
+  Pipe pipe;
+  write_text(pipe, "last", 0);
+  write_text(pipe, "words", 40);
+  pipe.reset_after_drain = true;
+  CHECK_FALSE(pipe.drained_reset());
+  CHECK_FALSE(pipe.at_eof());
+  CHECK(read_text(pipe, 16, 0) == "last");
+  CHECK_FALSE(pipe.drained_reset());          // "words" still in flight
+  CHECK(read_text(pipe, 16, 40) == "words");
+  CHECK(pipe.drained_reset());
+  CHECK_FALSE(pipe.at_eof());                 // a reset, never an EOF
+  pipe.held = true;
+  CHECK_FALSE(pipe.drained_reset());          // held like the bytes before it
+}
+
+TEST_CASE("Pipe: drained_reset is immediate for a plain reset") {
+  Pipe pipe;
+  write_text(pipe, "lost", 0);
+  pipe.reset = true;
+  CHECK(pipe.drained_reset());
+}
+
+TEST_CASE("Pipe: drop_readable drops what has arrived and keeps what is in flight") {
+  Pipe pipe;
+  write_text(pipe, "arrived", 10);
+  write_text(pipe, "flying", 50);
+  pipe.drop_readable(20);
+  CHECK(pipe.first_delivery_ms() == std::optional<std::uint64_t>(50));
+  CHECK(read_text(pipe, 16, 50) == "flying");
+  CHECK_FALSE(pipe.first_delivery_ms().has_value());
+}
+
+TEST_CASE("Network: bytes to a client that closed are answered by RST one latency after they arrive") {
+  Network net;
+  Connection& c = net.at(net.dial(1, 1883));
+  c.faults.latency_ms = 30;
+  c.client_closed = true;
+  Network::answer_closed_client(c, 100);
+  CHECK_FALSE(c.rst_returned_ms.has_value());  // nothing on its way: no RST
+  write_text(c.to_client, "will", 130);         // sent at 100, arrives at 130
+  Network::answer_closed_client(c, 100);
+  REQUIRE(c.rst_returned_ms.has_value());
+  CHECK(*c.rst_returned_ms == 160);
+  CHECK_FALSE(c.to_client.has_undelivered());   // the closed socket's kernel dropped them
+  CHECK_FALSE(c.rst_arrived(159));
+  CHECK(c.rst_arrived(160));
+  CHECK(net.next_delivery_ms(100) == std::optional<std::uint64_t>(160));  // the sim wakes for it
+}
+
+TEST_CASE("Network: a partition holds the bytes to a closed client, and so the RST, until the release") {
+  Network net;
+  Connection& c = net.at(net.dial(1, 1883));
+  c.client_closed = true;
+  c.to_client.held = true;
+  write_text(c.to_client, "x", 10);
+  Network::answer_closed_client(c, 10);
+  CHECK_FALSE(c.rst_returned_ms.has_value());
+  c.to_client.held = false;
+  Network::answer_closed_client(c, 500);        // released at 500: arrives then, not at 10
+  CHECK(c.rst_returned_ms == std::optional<std::uint64_t>(500));
+}
+
+TEST_CASE("Network: the RST never overtakes what the client sent before closing") {
+  Network net;
+  Connection& c = net.at(net.dial(1, 1883));
+  write_text(c.to_broker, "DISCONNECT", 10);  // sent with 10 ms of latency, then closed
+  c.to_broker.fin = true;
+  c.client_closed = true;
+  write_text(c.to_client, "x", 0);             // the latency is gone again: arrives at once
+  Network::answer_closed_client(c, 0);
+  CHECK(c.rst_returned_ms == std::optional<std::uint64_t>(10));
+}
+
+TEST_CASE("Network: a client that has not closed never answers with RST") {
+  Network net;
+  Connection& c = net.at(net.dial(1, 1883));
+  write_text(c.to_client, "x", 0);
+  Network::answer_closed_client(c, 0);
+  CHECK_FALSE(c.rst_returned_ms.has_value());
+  CHECK(c.to_client.has_undelivered());
+}
+
 TEST_CASE("Pipe: next_delivery_ms is the earliest future delivery / none when due or empty") {
   Pipe pipe;
   CHECK_FALSE(pipe.next_delivery_ms(0).has_value());
