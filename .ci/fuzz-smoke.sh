@@ -18,7 +18,18 @@ seconds="${1:-60}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${MQSIM_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 
-command -v clang++ >/dev/null || { echo "fuzz-smoke: clang++ not found (Debian: apt-get install clang)" >&2; exit 2; }
+# clang and its runtimes (libFuzzer is in libclang-rt-dev, only recommended by clang): installed
+# here when missing, as ./mqsim installs the rest.
+missing=()
+for p in clang libclang-rt-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  sudo=(); [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  echo "fuzz-smoke: installing ${missing[*]}" >&2
+  "${sudo[@]}" apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi
 tree="${MOSQUITTO_SOURCE_DIR:-}"
 if [[ -z "$tree" && -f "$root/build/CMakeCache.txt" ]]; then
   tree="$(sed -n 's/^MQSIM_MOSQUITTO_TREE:INTERNAL=//p' "$root/build/CMakeCache.txt")"
@@ -40,16 +51,20 @@ mkdir -p "$corpus" "$artifacts"
 #   (it more than halves exec/s) and cannot see the broker's heap (the simulator's arena) at all.
 #   LSan still checks once at exit, with the per-run reset's own leak suppressed
 #   (fuzz/sanitizer_options.cpp).
+# libFuzzer's progress lines go to a log; the end of it is shown either way.
+log="$build/fuzz.log"
 set +e
 "$build/mqsim_fuzz" -max_total_time="$seconds" -timeout=30 -len_control=0 -max_len=1046 -detect_leaks=0 \
-  -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus"
+  -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1
 rc=$?
 set -e
 if [[ $rc -ne 0 ]]; then
-  echo "fuzz-smoke: FAILED (exit $rc); inputs kept in $artifacts:" >&2
+  grep -v -E '^#[0-9]+|NEW_FUNC' "$log" | tail -80 >&2
+  echo "fuzz-smoke: FAILED (exit $rc; whole log: $log); inputs kept in $artifacts:" >&2
   ls -1 "$artifacts" >&2 || true
   echo "replay one with: $build/mqsim_fuzz <file>, or (artifacts, pcap, sequence diagram):" >&2
   echo "  cmake --build $build --target mqsim && $build/mqsim replay <file>" >&2
   exit 1
 fi
+grep -E '^(stat::|Done )|Suppressions used|^ +[0-9]+ +[0-9]+ ' "$log"
 echo "fuzz-smoke: ok (${seconds}s, MQSIM_FUZZ_MODEL=${MQSIM_FUZZ_MODEL:-1}: no crash, no sanitizer report, no hang, no unlisted violation)"

@@ -19,8 +19,8 @@ status=$?
 grep -q "AddressSanitizer: stack-buffer-overflow" check.err && grep -q "handle__subscribe" check.err \
   && ok "ASan's report names the overflow in handle__subscribe" \
   || { fail "no ASan stack-buffer-overflow report from handle__subscribe:"; tail -5 check.err | sed 's/^/    /'; }
-headline=$(grep -m1 -E "crashed.*seed [0-9]+" check.out check.err | sed 's/^[^:]*://')
-seed=$(echo "$headline" | sed -n 's/.*seed \([0-9]*\).*/\1/p')
+headline=$(grep -m1 -E "crashed.*seed [0-9]+" check.out)
+seed=$(echo "$headline" | sed -n 's/.* seed \([0-9]*\).*/\1/p' | head -1)
 [[ -n "$seed" ]] && ok "reported as a crash with its seed: $headline" \
   || { fail "no 'crashed ... seed N' line:"; tail -8 check.out | sed 's/^/    /'; }
 dir=$(ls -d found/seed-*/ 2>/dev/null | head -1)

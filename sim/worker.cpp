@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 
 #include <filesystem>
@@ -17,12 +18,27 @@
 #include "broker_host.h"
 #include "model/trace.h"
 
+// Sanitizer builds (MQSIM_SANITIZE, fuzz/CMakeLists.txt): gcc says __SANITIZE_ADDRESS__, clang
+// __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define MQSIM_LSAN_AT_WORKER_EXIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MQSIM_LSAN_AT_WORKER_EXIT 1
+#endif
+#endif
+#ifdef MQSIM_LSAN_AT_WORKER_EXIT
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace mqsim {
 namespace {
 
 constexpr std::uint8_t kReplyOk = 0;
 constexpr std::uint8_t kReplyCrash = 1;
 constexpr std::uint64_t kMaxMessageBytes = std::uint64_t{1} << 32;
+// A worker's exit status when its leak check found leaks (LeakSanitizer's own default).
+constexpr int kLeakExitStatus = 23;
 
 const TraceWriter* g_crash_trace = nullptr;
 int g_crash_fd = -1;
@@ -76,6 +92,17 @@ bool read_exact(int fd, void* out, std::size_t size, std::chrono::steady_clock::
   return true;
 }
 
+// The end of a worker whose parent is done with it. Workers end with _exit (a reset broker's
+// globals must not meet static destructors or atexit handlers), so LeakSanitizer's own check at
+// exit never runs in them: a sanitizer build runs it here. It sees the simulator's heap and
+// OpenSSL's, not the broker's (the arena).
+[[noreturn]] void finish_worker() {
+#ifdef MQSIM_LSAN_AT_WORKER_EXIT
+  if (__lsan_do_recoverable_leak_check() != 0) _exit(kLeakExitStatus);
+#endif
+  _exit(0);
+}
+
 [[noreturn]] void child_loop(const Worker::Handler& handler, int in_fd, int out_fd) {
   install_crash_flush(out_fd);
   std::string job;
@@ -83,7 +110,7 @@ bool read_exact(int fd, void* out, std::size_t size, std::chrono::steady_clock::
     std::uint64_t size = 0;
     bool timed_out = false;
     const auto forever = std::chrono::steady_clock::time_point::max();
-    if (!read_exact(in_fd, &size, sizeof size, forever, &timed_out) || size > kMaxMessageBytes) _exit(0);
+    if (!read_exact(in_fd, &size, sizeof size, forever, &timed_out) || size > kMaxMessageBytes) finish_worker();
     job.resize(size);
     if (size > 0 && !read_exact(in_fd, job.data(), size, forever, &timed_out)) _exit(0);
     const std::string answer = handler(job);
@@ -150,9 +177,23 @@ void Worker::stop() {
   if (pid_ < 0) return;
   ::close(to_child_);  // the child's read fails and it exits
   ::close(from_child_);
-  kill(pid_, SIGKILL);
   int status = 0;
+#ifdef MQSIM_LSAN_AT_WORKER_EXIT
+  // Give the leak check at the worker's exit time to run (bounded: a wedged worker is killed).
+  constexpr int kLeakCheckWaitMs = 10'000;
+  pid_t gone = 0;
+  for (int waited_ms = 0; waited_ms < kLeakCheckWaitMs && (gone = waitpid(pid_, &status, WNOHANG)) == 0; waited_ms += 5) usleep(5'000);
+  if (gone == pid_ && WIFEXITED(status) && WEXITSTATUS(status) == kLeakExitStatus) {
+    std::fprintf(stderr, "mqsim: worker %d: LeakSanitizer found leaks at its exit (report above)\n", static_cast<int>(pid_));
+  }
+  if (gone != pid_) {
+    kill(pid_, SIGKILL);
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
+  }
+#else
+  kill(pid_, SIGKILL);
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
+#endif
   remove_sandbox_of(pid_);
   pid_ = to_child_ = from_child_ = -1;
 }
