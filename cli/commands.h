@@ -2,6 +2,7 @@
 //   0 all good, 1 a failure was found (or reproduced), 2 bad input (one clear message on stderr).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,7 +30,7 @@ struct CheckArgs {
 int run_check(const CheckArgs& args);
 
 struct ReplayArgs {
-  std::string what;                 // a seed, a failure directory or a schedule.json
+  std::string what;                 // a seed, a failure directory, a schedule.json or a fuzzer input
   std::string out_dir = "mqsim-replay";
   int size = 100;
   std::optional<std::string> config_path;
@@ -37,11 +38,14 @@ struct ReplayArgs {
 int run_replay(const ReplayArgs& args);
 
 // What replay-like commands accept: a seed, a failure directory (with its trace.hash), a
-// schedule.json or a known-deviation file. nullopt with `error` naming the file and field.
+// schedule.json, a known-deviation file, or a fuzzer input (any other file: libFuzzer's
+// crash-<sha1>, decoded by props::schedule_from_bytes). nullopt with `error` naming the file and
+// field.
 struct ReplayInput {
   Schedule schedule;
   std::optional<std::uint64_t> seed;
   std::optional<std::string> expected_hash;
+  std::optional<std::size_t> fuzzer_input_bytes;  // set when decoded from a fuzzer input
 };
 std::optional<ReplayInput> load_replay_input(const std::string& what, int size, std::string* error);
 

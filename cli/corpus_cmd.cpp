@@ -1,5 +1,6 @@
-// `mqsim corpus`: runs Mosquitto's packet-sequence corpus in the simulator and reports per file,
-// per failing case, and (for comparing brokers or versions) per case as JSON. See corpus_cmd.h.
+// `mqsim corpus`: runs Mosquitto's packet-sequence corpus in the simulator or against a real
+// broker and reports per file, per failing case, and (for comparing brokers or versions) per case
+// as JSON; compares two such lists. See corpus_cmd.h.
 //
 // It must never decide a verdict itself: sim/corpus.h does; this file only finds the corpus,
 // prints and writes.
@@ -10,6 +11,7 @@
 #include <fstream>
 
 #include "cli/commands.h"
+#include "cli/daemon_cmd.h"
 #include "model/trace.h"
 #include "sim/corpus.h"
 
@@ -52,11 +54,23 @@ bool write_json(const std::string& path, const corpus::CorpusResult& result) {
 
 }  // namespace
 
-int run_corpus(const std::string& dir, const std::string& filter, const std::string& json_out) {
-  const std::string where = corpus_dir(dir);
+int run_corpus(const CorpusArgs& args) {
+  const std::string where = corpus_dir(args.dir);
   if (where.empty()) {
     std::fprintf(stderr, "mqsim corpus: no corpus directory: pass --corpus DIR (a Mosquitto tree's test/broker/data)\n");
     return kExitUsage;
+  }
+  corpus::RunOptions options;
+  options.filter = args.filter;
+  options.shared_broker = args.shared;
+  options.jobs = args.jobs;
+  if (!args.target.empty()) {
+    std::string error;
+    options.tcp = parse_target(args.target, &error);
+    if (!options.tcp) {
+      std::fprintf(stderr, "mqsim corpus: %s\n", error.c_str());
+      return kExitUsage;
+    }
   }
   std::vector<corpus::Case> cases;
   try {
@@ -65,18 +79,35 @@ int run_corpus(const std::string& dir, const std::string& filter, const std::str
     std::fprintf(stderr, "mqsim corpus: %s\n", e.what());
     return kExitUsage;
   }
-  corpus::RunOptions options;
-  options.filter = filter;
   const corpus::CorpusResult result = corpus::run_corpus(cases, options);
   if (result.verdicts.empty()) {
-    std::fprintf(stderr, "mqsim corpus: no case of %s matches --filter \"%s\"\n", where.c_str(), filter.c_str());
+    std::fprintf(stderr, "mqsim corpus: no case of %s matches --filter \"%s\"\n", where.c_str(), args.filter.c_str());
     return kExitUsage;
   }
-  std::printf("mqsim corpus: %zu of %zu cases from %s, each on a fresh broker\n", result.verdicts.size(), cases.size(), where.c_str());
+  const std::string how = options.tcp ? "on " + args.target + " over loopback TCP, all on one broker in order"
+                        : args.shared ? std::string("in the simulator, all on one broker in order")
+                                      : std::string("in the simulator, each on a fresh broker");
+  std::printf("mqsim corpus: %zu of %zu cases from %s, %s\n", result.verdicts.size(), cases.size(), where.c_str(), how.c_str());
   std::printf("%s", corpus::tally_text(result).c_str());
+  if (result.worker_restarts > 0) std::printf("(the broker was started again %llu times)\n", static_cast<unsigned long long>(result.worker_restarts));
   print_failures(result);
-  if (!json_out.empty() && !write_json(json_out, result)) return kExitUsage;
+  if (!args.json_out.empty() && !write_json(args.json_out, result)) return kExitUsage;
   return result.failed == 0 ? kExitOk : kExitFound;
+}
+
+int run_corpus_compare(const std::string& a_path, const std::string& b_path, bool show_reasons) {
+  std::vector<corpus::Verdict> a, b;
+  try {
+    a = corpus::read_verdicts_json(a_path);
+    b = corpus::read_verdicts_json(b_path);
+  } catch (const corpus::CorpusError& e) {
+    std::fprintf(stderr, "mqsim corpus --compare: %s\n", e.what());
+    return kExitUsage;
+  }
+  const corpus::Comparison c = corpus::compare_verdicts(a, b);
+  std::printf("mqsim corpus --compare: A = %s (%zu cases), B = %s (%zu cases)\n", a_path.c_str(), a.size(), b_path.c_str(), b.size());
+  std::printf("%s", corpus::comparison_text(c, "A", "B", show_reasons).c_str());
+  return c.same_verdicts() ? kExitOk : kExitFound;
 }
 
 }  // namespace mqsim::cli

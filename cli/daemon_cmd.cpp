@@ -27,34 +27,6 @@ bool is_number(const std::string& s) {
   return !s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
-std::optional<TcpTargetConfig> parse_target(const std::string& text, std::string* error) {
-  TcpTargetConfig t;
-  if (text == "daemon" || text.rfind("daemon:", 0) == 0) {
-    t.daemon_binary = text == "daemon" ? std::string(MQSIM_DAEMON_BINARY) : text.substr(7);
-    if (t.daemon_binary.empty()) *error = "--target daemon: this mqsim was built without the same-tree daemon (vendor/daemon.cmake); name one: daemon:/path/to/mosquitto";
-    else if (access(t.daemon_binary.c_str(), X_OK) != 0) *error = "--target " + text + ": " + t.daemon_binary + " is not an executable (build it: make mosquitto_daemon)";
-    return error->empty() ? std::optional(t) : std::nullopt;
-  }
-  const std::string prefix = "tcp://";
-  const auto colon = text.rfind(':');
-  if (text.rfind(prefix, 0) != 0 || colon == std::string::npos || colon < prefix.size()) {
-    *error = "--target: expected tcp://127.0.0.1:PORT, daemon or daemon:/path/to/mosquitto, got \"" + text + "\"";
-    return std::nullopt;
-  }
-  const std::string host = text.substr(prefix.size(), colon - prefix.size());
-  const std::string port = text.substr(colon + 1);
-  if (host != "127.0.0.1" && host != "localhost") {
-    *error = "--target: only a loopback broker (127.0.0.1) can be a target, got \"" + host + "\"";
-    return std::nullopt;
-  }
-  if (!is_number(port) || std::stoul(port) == 0 || std::stoul(port) > 65535) {
-    *error = "--target: \"" + port + "\" is not a TCP port";
-    return std::nullopt;
-  }
-  t.port = static_cast<std::uint16_t>(std::stoul(port));
-  return t;
-}
-
 // A TCP run's artifacts: as a simulator failure's, minus trace.hash (a real-time run has no
 // reproducible hash) plus target.txt.
 bool write_tcp_dir(const std::string& dir, FailureReport fr, const std::string& target, std::string* error) {
@@ -102,6 +74,34 @@ int run_diff(const TargetReplayArgs& args, const ReplayInput& l, const TcpTarget
 }
 
 }  // namespace
+
+std::optional<TcpTargetConfig> parse_target(const std::string& text, std::string* error) {
+  TcpTargetConfig t;
+  if (text == "daemon" || text.rfind("daemon:", 0) == 0) {
+    t.daemon_binary = text == "daemon" ? std::string(MQSIM_DAEMON_BINARY) : text.substr(7);
+    if (t.daemon_binary.empty()) *error = "--target daemon: this mqsim was built without the same-tree daemon (vendor/daemon.cmake); name one: daemon:/path/to/mosquitto";
+    else if (access(t.daemon_binary.c_str(), X_OK) != 0) *error = "--target " + text + ": " + t.daemon_binary + " is not an executable (build it: make mosquitto_daemon)";
+    return error->empty() ? std::optional(t) : std::nullopt;
+  }
+  const std::string prefix = "tcp://";
+  const auto colon = text.rfind(':');
+  if (text.rfind(prefix, 0) != 0 || colon == std::string::npos || colon < prefix.size()) {
+    *error = "--target: expected tcp://127.0.0.1:PORT, daemon or daemon:/path/to/mosquitto, got \"" + text + "\"";
+    return std::nullopt;
+  }
+  const std::string host = text.substr(prefix.size(), colon - prefix.size());
+  const std::string port = text.substr(colon + 1);
+  if (host != "127.0.0.1" && host != "localhost") {
+    *error = "--target: only a loopback broker (127.0.0.1) can be a target, got \"" + host + "\"";
+    return std::nullopt;
+  }
+  if (!is_number(port) || std::stoul(port) == 0 || std::stoul(port) > 65535) {
+    *error = "--target: \"" + port + "\" is not a TCP port";
+    return std::nullopt;
+  }
+  t.port = static_cast<std::uint16_t>(std::stoul(port));
+  return t;
+}
 
 int run_replay_on_target(const TargetReplayArgs& args) {
   std::string error;

@@ -16,7 +16,12 @@
 #include <optional>
 #include <string>
 
+#include "sim/sim.h"
+
 namespace mqsim::cli {
+
+// Reads a --target (see above). Bad input: nullopt with `error` set, one line naming it.
+std::optional<TcpTargetConfig> parse_target(const std::string& text, std::string* error);
 
 struct TargetReplayArgs {
   std::string what;                          // a seed, a failure directory or a schedule.json

@@ -92,6 +92,15 @@ std::uint64_t load_position(const fs::path& path) {
   return j.is_object() && j.contains("done") ? j["done"].get<std::uint64_t>() : 0;
 }
 
+// A job's position: how many of its seeds are finished, and which seeds those are (the job's
+// seeds are first_seed, first_seed + stride, ...), so people and tests can see what a campaign
+// covered and where --resume goes on without recomputing the seed plan.
+void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint32_t job, std::uint64_t done) {
+  const json state = {{"done", done}, {"first_seed", props::seed_for(plan, job, 0)}, {"stride", props::seed_stride(plan)},
+                      {"next_seed", props::seed_for(plan, job, done)}};
+  write_atomically(path, state.dump() + "\n");
+}
+
 // One job: its own worker, its own slice of seeds, reporting "schedules failures known ops
 // virtual_ms" lines to the parent.
 [[noreturn]] void job_main(const fs::path& out, const Plan& p, std::uint32_t job, double time_s, int report_fd) {
@@ -106,6 +115,9 @@ std::uint64_t load_position(const fs::path& path) {
   opt.seed_stride = props::seed_stride(plan);
   opt.first_seed = props::seed_for(plan, job, done_before);
   if (!p.conf.empty()) opt.conf_override = p.conf;
+  if (done_before > 0) {
+    std::fprintf(stderr, "mqsim fuzz: job %u resumes at seed %" PRIu64 " (%" PRIu64 " of its seeds done)\n", job, opt.first_seed, done_before);
+  }
   props::KnownDeviations known;
   std::string error;
   known.load_dir(props::default_known_deviations_dir(), &error);
@@ -114,7 +126,7 @@ std::uint64_t load_position(const fs::path& path) {
     if (fresh) save_finding(out, *fresh);
     if (st.elapsed_s - last_save_s >= 1.0 || fresh) {
       last_save_s = st.elapsed_s;
-      write_atomically(state_path(out, p, job), json{{"done", done_before + st.schedules}}.dump() + "\n");
+      save_position(state_path(out, p, job), plan, job, done_before + st.schedules);
       char line[160];
       const int n = std::snprintf(line, sizeof line, "%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", job, st.schedules,
                                   st.failures, st.known, st.ops, st.virtual_ms);
@@ -122,7 +134,7 @@ std::uint64_t load_position(const fs::path& path) {
     }
   };
   auto rep = props::run_campaign(opt, known, progress);
-  write_atomically(state_path(out, p, job), json{{"done", done_before + rep.stats.schedules}}.dump() + "\n");
+  save_position(state_path(out, p, job), plan, job, done_before + rep.stats.schedules);
   char line[160];
   const int n = std::snprintf(line, sizeof line, "%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", job, rep.stats.schedules,
                               rep.stats.failures, rep.stats.known, rep.stats.ops, rep.stats.virtual_ms);

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/corpus_cmd.h"
@@ -27,8 +29,8 @@ int main(int argc, char** argv) {
   c->add_flag("--fail-fast", check.fail_fast, "Stop at the first new failure");
 
   ReplayArgs replay;
-  auto* r = app.add_subcommand("replay", "Re-run a seed, a failure directory or a schedule.json exactly, and write its artifacts");
-  r->add_option("what", replay.what, "A seed number, a failure directory, or a schedule.json")->required();
+  auto* r = app.add_subcommand("replay", "Re-run a seed, a failure directory, a schedule.json or a fuzzer input (crash-<sha1>) exactly, and write its artifacts");
+  r->add_option("what", replay.what, "A seed number, a failure directory, a schedule.json, or a libFuzzer input file (any non-JSON file: decoded as fuzz/ does)")->required();
   r->add_option("--out", replay.out_dir, "Where the artifacts go");
   r->add_option("--size", replay.size, "Schedule size used when replaying a seed")->check(CLI::Range(1, 1000));
   r->add_option("--config", replay.config_path, "Replace the schedule's mosquitto.conf with this file");
@@ -39,11 +41,19 @@ int main(int argc, char** argv) {
   r->add_flag("--diff", replay_diff, "With --target: also run it in the simulator and compare the two traces event by event (docs/real-daemon.md)");
   r->add_option("--max-advance", replay_max_advance_s, "With --target: cap every advance at this many seconds (both runs with --diff)")->check(CLI::PositiveNumber);
 
-  std::string corpus_dir, corpus_filter, corpus_json;
-  auto* k = app.add_subcommand("corpus", "Run Mosquitto's own packet-sequence corpus (test/broker/data/*.json) with msg_sequence_test.py's semantics, each case on a fresh broker");
-  k->add_option("--corpus", corpus_dir, "Corpus directory (default: $MQSIM_CORPUS_DIR, else the built tree's test/broker/data)");
-  k->add_option("--filter", corpus_filter, "Only the cases whose \"FILE GROUP NAME\" contains this");
-  k->add_option("--json", corpus_json, "Write every case's verdict to this file as JSON");
+  CorpusArgs corpus;
+  std::vector<std::string> corpus_compare;
+  bool corpus_reasons = false;
+  auto* k = app.add_subcommand("corpus", "Run Mosquitto's own packet-sequence corpus (test/broker/data/*.json) with msg_sequence_test.py's semantics, in the simulator (each case on a fresh broker) or against a real broker; or compare two result lists");
+  k->add_option("--corpus", corpus.dir, "Corpus directory (default: $MQSIM_CORPUS_DIR, else the built tree's test/broker/data)");
+  k->add_option("--filter", corpus.filter, "Only the cases whose \"FILE GROUP NAME\" contains this");
+  k->add_option("--json,--results", corpus.json_out, "Write every case's verdict (pass/fail and reason) to this file as JSON");
+  k->add_option("--target", corpus.target, "Play the cases against a real broker over loopback TCP, all on one broker in order: daemon (the mosquitto built from the same tree), daemon:/path/to/mosquitto, or tcp://127.0.0.1:PORT");
+  k->add_option("--jobs,-j", corpus.jobs, "Simulator, fresh brokers: processes playing cases at once (default: one per idle core; the verdicts do not depend on it)")->check(CLI::Range(1, 8));
+  k->add_flag("--shared", corpus.shared, "Simulator: all cases on one broker in order, as msg_sequence_test.py (and --target) run them");
+  auto* compare_opt = k->add_option("--compare", corpus_compare, "Compare two --json result lists case by case instead of running (exit 1 if verdicts differ)")->expected(2);
+  k->add_flag("--reasons", corpus_reasons, "With --compare: also list cases failing on both sides for different reasons");
+  compare_opt->excludes(k->get_option("--target"));
 
   FuzzArgs fuzz;
   std::string fuzz_time = "1h";
@@ -71,7 +81,10 @@ int main(int argc, char** argv) {
     }
   }
   if (c->parsed()) return run_check(check);
-  if (k->parsed()) return run_corpus(corpus_dir, corpus_filter, corpus_json);
+  if (k->parsed()) {
+    if (!corpus_compare.empty()) return run_corpus_compare(corpus_compare[0], corpus_compare[1], corpus_reasons);
+    return run_corpus(corpus);
+  }
   if (f->parsed()) {
     auto t = parse_duration_s(fuzz_time);
     if (!t) {

@@ -3,11 +3,13 @@
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
+#include <span>
 #include <nlohmann/json.hpp>
 
 #include "cli/artifacts.h"
 #include "cli/commands.h"
 #include "model/broker_config.h"
+#include "props/bytes_schedule.h"
 #include "props/generators.h"
 
 namespace mqsim::cli {
@@ -19,6 +21,15 @@ namespace fs = std::filesystem;
 
 bool is_number(const std::string& s) {
   return !s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// A file is JSON (a schedule or a known deviation) when its name says so or it parses as a JSON
+// object; anything else is a fuzzer input (libFuzzer's crash-<sha1>, a corpus entry): bytes that
+// props::schedule_from_bytes turns into a schedule, as fuzz/fuzz_target.cpp did. A truncated
+// schedule.json still gets its JSON error rather than being read as bytes.
+bool looks_like_json(const fs::path& file, const std::string& text) {
+  if (file.extension() == ".json") return true;
+  return nlohmann::json::parse(text, nullptr, false).is_object();
 }
 
 std::optional<ReplayInput> load_replay_input(const std::string& what, int size, std::string* error) {
@@ -35,6 +46,12 @@ std::optional<ReplayInput> load_replay_input(const std::string& what, int size, 
   }
   auto text = read_file(file.string(), error);
   if (!text) return std::nullopt;
+  if (!looks_like_json(file, *text)) {
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(text->data());
+    l.schedule = props::schedule_from_bytes(std::span<const std::uint8_t>(bytes, text->size()));
+    l.fuzzer_input_bytes = text->size();
+    return l;
+  }
   // A known-deviation file carries its schedule inside: replay that.
   auto outer = nlohmann::json::parse(*text, nullptr, false);
   if (outer.is_object() && outer.contains("schedule") && outer.contains("statement")) *text = outer["schedule"].dump();
@@ -47,7 +64,6 @@ std::optional<ReplayInput> load_replay_input(const std::string& what, int size, 
   return l;
 }
 
-
 int run_replay(const ReplayArgs& args) {
   std::string error;
   auto loaded = load_replay_input(args.what, args.size, &error);
@@ -56,6 +72,10 @@ int run_replay(const ReplayArgs& args) {
     return kExitUsage;
   }
   Schedule& s = loaded->schedule;
+  if (loaded->fuzzer_input_bytes) {
+    std::printf("%s: not JSON, decoded as a fuzzer input (%zu bytes, props/bytes_schedule.h): %zu clients, %zu steps\n", args.what.c_str(),
+                *loaded->fuzzer_input_bytes, s.clients.size(), s.ops.size());
+  }
   std::optional<std::string> conf;
   if (!load_config_arg("replay", args.config_path, &conf)) return kExitUsage;
   if (conf) {

@@ -152,9 +152,15 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
   const std::size_t del_hi = std::min(sub.del_hi, s.end_hi);
   if (!(m.p_lo < del_hi)) return fail(2, "MQTT-3.10.4-2", "no new message after the subscription ended (" + sub.filter + ")", "message published after it");
   if (!(sub.add_lo < std::min(m.p_hi, idx))) {
-    if (m.will)  // a will owed at the session's end or after its delay, sent later than that
-      return fail(5, "MQTT-3.1.2-8", "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (by t=" +
+    if (m.will) {  // a will owed at the session's end or after its delay, sent later than that
+      // Several wills may look alike (topic, payload): the one whose QoS and RETAIN this copy
+      // can carry is the likelier one.
+      const int grant = sub.granted >= 0 ? sub.granted : sub.opts.qos;
+      const bool qos_fits = p.qos == std::min<int>(m.qos, grant) || (config_.upgrade_outgoing_qos && p.qos == grant);
+      const bool retain_fits = !p.retain || m.retain;
+      return fail(qos_fits && retain_fits ? 5 : 4, "MQTT-3.1.2-8", "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
                                          std::to_string(m.due_ms) + "ms)", "it published after a later subscription (" + sub.filter + ")");
+    }
     return fail(2, "MQTT-3.3.2-3", "no message published before the subscription (" + sub.filter + ") existed", "an older message");
   }
   if (sub.opts.no_local && !m.will && m.publisher_id == s.client_id) {
@@ -173,8 +179,11 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
                              : (!p.retain || (sub.opts.retain_as_published && m.retain)));
   if (!retain_ok) {
     // The flag a subscription this one replaced would have set points at the replacement.
-    for (std::size_t old = sub.replaces, guard = 0; v5 && old != kNever && guard < subs_.size(); old = subs_[old].replaces, ++guard) {
-      const bool old_ok = subs_[old].opts.retain_as_published ? p.retain == m.retain : !p.retain;
+    // A 3.1.1 SUBSCRIBE replacing a 5.0 subscription made with Retain As Published ends that
+    // option too: 3.1.1's [MQTT-3.8.4-3] "completely replace[s]" the existing subscription.
+    for (std::size_t old = sub.replaces, guard = 0; old != kNever && guard < subs_.size(); old = subs_[old].replaces, ++guard) {
+      const bool old_rap = subs_[old].opts.retain_as_published;
+      const bool old_ok = v5 ? (old_rap ? p.retain == m.retain : !p.retain) : (!p.retain || (old_rap && m.retain));
       if (old_ok) return fail(0, "MQTT-3.8.4-3", "the re-subscription to " + sub.filter + " replaces the old options (Retain As Published " +
                                                      (sub.opts.retain_as_published ? "1" : "0") + ")",
                               std::string("RETAIN ") + (p.retain ? "1" : "0") + " as the old subscription would set it");
@@ -193,7 +202,7 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
         const Sub& later = subs_[si];
         if (later.failed() || !mqtt::topic_matches(later.match_filter, m.topic)) continue;
         if (later.add_lo < m.p_hi || later.add_lo >= idx || !(m.p_lo < std::min(later.del_hi, s.end_hi))) continue;
-        return fail(5, "MQTT-3.1.2-8", "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (by t=" +
+        return fail(5, "MQTT-3.1.2-8", "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
                                            std::to_string(m.due_ms) + "ms)",
                     "a copy for a subscription made after that (" + later.filter + ")");
       }
@@ -272,7 +281,9 @@ Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& 
   if (m.p_lo >= o.subscribe_idx && sub.add_hi != kNever && m.p_lo >= sub.add_hi) return j;  // newer than the subscription
   j.score = 3;
   if (!o.forbidden.empty()) {
-    j.score = 5;  // a rule that forbids any retained copy outranks "sent twice"
+    // A rule that forbids any retained copy outranks "sent twice"; but retained copies go out
+    // with RETAIN 1 (3.3.1.3), so a RETAIN 0 copy is a poor fit for this explanation.
+    j.score = p.retain ? 5 : 3;
     j.statement = o.forbidden;
     j.expected = o.forbidden == "MQTT-4.8.2" ? "no retained messages for a shared subscription" : "no retained messages for this subscription";
     j.seen = "the retained message on " + m.topic;
@@ -293,6 +304,17 @@ Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& 
     }
     if (m.p_lo >= o.subscribe_idx && (sub.add_hi == kNever || m.p_lo >= sub.add_hi)) j.statement = "MQTT-3.3.1-9";
     j.seen = "the retained message \"" + m.payload + "\"";
+    // A retained Will Message that was due before the subscription replaced it: the will was
+    // never published, which is the broken rule [MQTT-3.1.2-8], and it outranks the symptoms.
+    for (std::size_t id2 : retained_[m.topic]) {
+      const Msg& w = msgs_[id2];
+      if (!w.will || w.questionable || m.p_hi > w.p_lo || w.p_hi > o.subscribe_idx || will_cancel_state(w) != 0) continue;
+      j.score = 6;
+      j.statement = "MQTT-3.1.2-8";
+      j.expected = "the Will Message of " + w.publisher_id + " (RETAIN 1 on " + w.topic + ") published by t=" + std::to_string(w.due_ms) +
+                   "ms, " + will_cause(w) + ", replacing the retained message";
+      break;
+    }
     return j;
   }
   j.score += 1;
@@ -471,6 +493,19 @@ bool Walker::redelivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet
   return false;
 }
 
+// A message every transmission of which was written during its connection's current partition:
+// the broker has not read it yet, so no copy of it can have gone out. A resend on a connection
+// that is not held (a retry after reconnecting) makes it readable.
+bool Walker::still_held(const Msg& m) const {
+  if (m.will || m.sends.empty() || m.sends.size() >= kMaxSendsTracked) return false;
+  return std::all_of(m.sends.begin(), m.sends.end(), [&](const std::pair<std::uint32_t, std::size_t>& send) {
+    const auto it = conns_.find(send.first);
+    if (it == conns_.end()) return false;
+    const Conn& c = it->second;
+    return c.held && c.hold_since_idx != kNever && send.second >= c.hold_since_idx;
+  });
+}
+
 void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p) {
   const auto client = ev_[idx].client;
   if (p.dup) {
@@ -485,6 +520,7 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
     judged.clear();
     for (const Msg& m : msgs_) {
       if (m.topic != p.topic || m.payload != p.payload || m.p_lo >= idx) continue;
+      if (still_held(m)) continue;  // its PUBLISH waits behind a partition: the broker has not read it
       for (std::size_t si : s.subs) judged.push_back(judge_live(idx, c, s, p, m.id, si));
       for (std::size_t oi = 0; oi < offers_.size(); ++oi) {
         if (subs_[offers_[oi].sub].session == self && m.retain) judged.push_back(judge_retained(idx, c, s, p, m.id, oi));
@@ -503,7 +539,8 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
         if (std::getenv("MQSIM_MODEL_DEBUG")) std::fprintf(stderr, "[model] event %zu: conn %u may have closed unseen: %d\n", idx, id, closed);
       }
     }
-    if (closed_any) judge_all();
+    const bool explained = closed_any && judge_all();
+    if (!explained && will_of_early_keepalive_close(idx, p)) return;
   }
   if (std::getenv("MQSIM_MODEL_DEBUG")) {
     // A person chasing a model question reads every way this PUBLISH could have been sent.
@@ -525,10 +562,20 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
     // retained one when the message is older than the subscription.
     const Msg& a = msgs_[j.msg];
     const Msg& b = msgs_[best->msg];
-    // Identical copies of different messages: give it to one the session surely owes first.
+    const auto copies_of = [&](std::size_t id) { const auto it = s.copies.find(id); return it == s.copies.end() ? 0u : it->second; };
+    // Identical copies of different messages: give it to one the session surely still owes first
+    // (a live message not received yet, or a retained message a new subscription must get).
     const auto owed = [&](const Judgement& x, const Msg& m) {
-      return !x.retained && subs_[x.sub].add_hi != kNever && subs_[x.sub].add_hi <= m.p_lo && !m.questionable &&
-             !(m.will && will_cancel_state(m) != 0);
+      if (x.retained) {
+        const RetainedOffer& o = offers_[x.offer];
+        if (o.delivered.count(m.id)) return false;
+        const Sub& osub = subs_[o.sub];
+        std::vector<std::size_t> possible, required;
+        retained_candidates(osub.match_filter, osub, o.subscribe_idx, std::min(osub.add_hi, idx), possible, required);
+        return std::find(required.begin(), required.end(), m.id) != required.end();
+      }
+      return subs_[x.sub].add_hi != kNever && subs_[x.sub].add_hi <= m.p_lo && !m.questionable &&
+             !(m.will && will_cancel_state(m) != 0) && copies_of(m.id) == 0;
     };
     const bool a_owed = owed(j, a);
     const bool b_owed = owed(*best, b);
@@ -537,7 +584,6 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
       continue;
     }
     // ... and then to one that has not reached this session yet.
-    const auto copies_of = [&](std::size_t id) { const auto it = s.copies.find(id); return it == s.copies.end() ? 0u : it->second; };
     if (a.id != b.id && copies_of(a.id) != copies_of(b.id)) {
       if (copies_of(a.id) < copies_of(b.id)) best = &j;
       continue;
@@ -565,8 +611,15 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
     return;
   }
   const Judgement* worst = nullptr;
+  // Between two alike wills published late, the one due last is the likelier (the least late).
+  const auto later_will = [&](const Judgement& a, const Judgement& b) {
+    return a.statement == "MQTT-3.1.2-8" && b.statement == "MQTT-3.1.2-8" && msgs_[a.msg].will && msgs_[b.msg].will &&
+           msgs_[a.msg].due_ms > msgs_[b.msg].due_ms;
+  };
   for (const auto& j : judged)
-    if (!j.statement.empty() && (!worst || j.score > worst->score || (j.score == worst->score && j.retained && p.retain))) worst = &j;
+    if (!j.statement.empty() &&
+        (!worst || j.score > worst->score || (j.score == worst->score && ((j.retained && p.retain) || later_will(j, *worst)))))
+      worst = &j;
   // Stale options after a re-subscription explain several symptoms at once: name the cause.
   for (const auto& j : judged)
     if (j.statement == "MQTT-3.8.4-3") worst = &j;
@@ -575,6 +628,29 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
     return;
   }
   diagnose_unknown(idx, c, s, p);
+}
+
+// A will that nothing published explains, of a connection behind a partition that keepalive
+// would close, only a little later: the close came before 1.5 x Keep Alive [MQTT-3.1.2-22].
+// Named as the keepalive rule, which is what the broker broke (its will is then due at once).
+bool Walker::will_of_early_keepalive_close(std::size_t idx, const mqtt::Packet& p) {
+  const std::uint64_t now = ev_[idx].time_ms;
+  for (const auto& [id, other] : conns_) {
+    if (!other.will || !other.open() || !other.accepted || !other.held || other.keepalive_s == 0) continue;
+    if (other.protocol_error || other.takeover_idx != kNever || other.will->topic != p.topic || other.will->payload != p.payload) continue;
+    if (other.version == mqtt::Version::v5 && other.will_delay_s > 0) continue;
+    std::uint64_t last_read_ms = 0;
+    for (std::uint64_t d : other.sure_recv_ms) last_read_ms = std::max(last_read_ms, d);
+    const std::uint64_t earliest_ms = last_read_ms + std::uint64_t{other.keepalive_s} * 1500;
+    if (earliest_ms <= now) continue;  // early_close would have placed it
+    violate(idx, other.client, "MQTT-3.1.2-22",
+            "no keepalive close before 1.5 x " + std::to_string(other.keepalive_s) + " s after the last packet received (t>=" +
+                std::to_string(earliest_ms) + "ms)",
+            "the Will Message of " + other.client_id + " at t=" + std::to_string(now) + "ms: the server closed the connection (" +
+                std::to_string(earliest_ms - now) + " ms early)");
+    return true;
+  }
+  return false;
 }
 
 void Walker::diagnose_unknown(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p) {

@@ -70,6 +70,35 @@ static const Conn* usable_conn(const Walker& w, const Session& s) {
   return &c;
 }
 
+// Messages that may still wait in `s`'s queue for something that reached the broker in
+// (lo_idx, hi_idx): every message that could have been routed to `s` before hi_idx and was not
+// delivered before lo_idx (an over-estimate of the queue, so drops are excused generously).
+// $SYS messages the session subscribed to fill the same queue, unseen by the model.
+Walker::QueueLoad Walker::queue_load(const Session& s, std::size_t exclude_msg, std::size_t lo_idx, std::size_t hi_idx) const {
+  QueueLoad load;
+  for (const Msg& m2 : msgs_) {
+    if (m2.id == exclude_msg || m2.sys || !(m2.p_lo < hi_idx)) continue;
+    const bool early_done = std::any_of(s.deliveries.begin(), s.deliveries.end(), [&](const Delivery& d) {
+      return d.msg == m2.id && d.recv_idx < lo_idx;
+    });
+    if (early_done) continue;
+    if (!std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t k) { return possibly_matching(subs_[k], m2, hi_idx); })) continue;
+    ++load.messages;
+    load.bytes += m2.payload.size();
+  }
+  load.sys = std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t k) { return subs_[k].match_filter.rfind("$SYS", 0) == 0; });
+  return load;
+}
+
+// Queue limits (max_queued_messages / max_queued_bytes) let a QoS 1/2 message for `s` go only
+// when the session's queue was possibly full when the message came.
+bool Walker::queue_full_for(const Session& s, const Msg& m) const {
+  if (config_.max_queued_messages == 0 && config_.max_queued_bytes == 0) return false;
+  const QueueLoad load = queue_load(s, m.id, m.p_lo, m.p_hi);
+  if (config_.max_queued_messages > 0 && (load.messages >= config_.max_queued_messages || load.sys)) return true;
+  return config_.max_queued_bytes > 0 && load.bytes + m.payload.size() > config_.max_queued_bytes;
+}
+
 void Walker::check_owed_messages() {
   const std::uint64_t end_ms = ev_.back().time_ms;
   for (std::size_t si = 0; si < sessions_.size(); ++si) {
@@ -108,28 +137,7 @@ void Walker::check_owed_messages() {
       const int q = std::min<int>(m.qos, owed->granted);
       const bool online_at_publish = c->connack_idx < m.p_lo;
       if (q == 0 && (!options_.qos0_when_idle || !online_at_publish || !link_quiet(*c) || s.pressure_seen || m.under_pressure)) return true;
-      // Queue limits let QoS 1/2 go only when the queue was full when the message came.
-      std::size_t queued = 0;
-      std::uint64_t queued_bytes = 0;
-      for (const Msg& m2 : msgs_) {
-        if (m2.id == m.id || m2.sys || !(m2.p_lo < m.p_hi)) continue;
-        const bool early_done = std::any_of(s.deliveries.begin(), s.deliveries.end(), [&](const Delivery& d) {
-          return d.msg == m2.id && d.recv_idx < m.p_lo;
-        });
-        if (early_done) continue;
-        if (!std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t k) { return possibly_matching(subs_[k], m2, m.p_hi); })) continue;
-        ++queued;
-        queued_bytes += m2.payload.size();
-      }
-      // $SYS messages the session subscribed to fill the same queue, unseen by the model.
-      const bool sys_in_queue = std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t k) {
-        return subs_[k].match_filter.rfind("$SYS", 0) == 0;
-      });
-      if (config_.max_queued_messages > 0 && (queued >= config_.max_queued_messages || sys_in_queue)) {
-        if (counting) count("owed.dropped_queue_full");
-        return true;
-      }
-      if (config_.max_queued_bytes > 0 && queued_bytes + m.payload.size() > config_.max_queued_bytes) {
+      if (queue_full_for(s, m)) {
         if (counting) count("owed.dropped_queue_full");
         return true;
       }
@@ -184,7 +192,7 @@ void Walker::check_owed_messages() {
       violate(at, s.client, m.will ? "MQTT-3.1.2-8" : "MQTT-4.5.0-1",
               std::string(m.will ? "the Will Message of " + m.publisher_id : "message") + " on \"" + m.topic + "\" payload \"" + m.payload +
                   "\" (QoS " + std::to_string(q) + ") delivered through " + owed->filter,
-              "never delivered to " + s.client_id + pressure_note(m));
+              "never delivered to " + s.client_id + (m.will ? " (" + will_cause(m) + ")" : pressure_note(m)));
     }
   }
   // $share groups: a message owed to a group reaches one member, unless every member could
@@ -218,12 +226,40 @@ void Walker::check_owed_messages() {
         if (!c || c->connack_idx > m.p_lo || unfinished(s) >= window_limit(*c, config_) || !link_quiet(*c)) all_ready = false;
         if (c && std::max(time_of(m.p_hi), c->connack_ms) + options_.timer_slack_ms >= ev_.back().time_ms) all_ready = false;
         if (sub.opts.no_local && m.publisher_id == s.client_id) all_ready = false;
+        // A member whose queue was full when the message came may have been chosen and dropped it.
+        if (queue_full_for(s, m)) all_ready = false;
       }
       if (!sure || !all_ready || q == 0) continue;  // QoS 0 to a group: at most once, never owed
       if (m.expiry_s) continue;
       violate(ev_.size() - 1, 0, "MQTT-4.5.0-1", "message on \"" + m.topic + "\" delivered to one member of " + key, "no member got it" + pressure_note(m));
     }
   }
+}
+
+// The retained messages one SUBSCRIBE brings reach the session's queue at once: with a queue
+// limit (max_queued_messages / max_queued_bytes) the others may have filled it, so this one may
+// be dropped as a live message would be. Counts every retained message any subscription of
+// that SUBSCRIBE may get (an over-estimate, so drops are excused generously).
+bool Walker::retained_queue_full(const RetainedOffer& o, std::size_t msg_id) {
+  if (config_.max_queued_messages == 0 && config_.max_queued_bytes == 0) return false;
+  const std::size_t session = subs_[o.sub].session;
+  const QueueLoad live = queue_load(sessions_[session], kNever, o.subscribe_idx, subs_[o.sub].add_hi);
+  std::size_t others = live.messages;
+  std::uint64_t bytes = live.bytes;
+  if (live.sys && config_.max_queued_messages > 0) return true;
+  for (const RetainedOffer& o2 : offers_) {
+    const Sub& sub2 = subs_[o2.sub];
+    if (o2.subscribe_idx != o.subscribe_idx || sub2.session != session || !o2.forbidden.empty()) continue;
+    std::vector<std::size_t> possible, required;
+    retained_candidates(sub2.match_filter, sub2, o2.subscribe_idx, sub2.add_hi, possible, required);
+    for (std::size_t id : possible) {
+      if (&o2 == &o && id == msg_id) continue;
+      ++others;
+      bytes += msgs_[id].payload.size();
+    }
+  }
+  if (config_.max_queued_messages > 0 && others >= config_.max_queued_messages) return true;
+  return config_.max_queued_bytes > 0 && bytes + msgs_[msg_id].payload.size() > config_.max_queued_bytes;
 }
 
 void Walker::check_owed_retained() {
@@ -249,6 +285,10 @@ void Walker::check_owed_retained() {
       if (m.expiry_s && end_ms >= m.recv_lo_ms + std::uint64_t{*m.expiry_s} * 1000) continue;
       const int q = std::min<int>(m.qos, sub.granted);
       if (q == 0 && (!options_.qos0_when_idle || s.pressure_seen || !link_quiet(*c))) continue;  // QoS 0 may be lost under pressure
+      if (q > 0 && retained_queue_full(o, id)) {
+        count("owed.retained_dropped_queue_full");
+        continue;
+      }
       const std::size_t at = std::min(first_idx_after(ready_ms), ev_.size() - 1);
       if (m.will) {
         // A will that shows up live after the subscription was published after it: the missing
@@ -275,7 +315,7 @@ void Walker::check_owed_retained() {
         }
         if (late == kNever && back != kNever) {
           violate(at, s.client, "MQTT-3.1.2-8",
-                  "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (by t=" +
+                  "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
                       std::to_string(m.due_ms) + "ms), then retained for the new subscription " + sub.filter,
                   "never published: its owner reconnected at t=" + std::to_string(time_of(back)) + "ms, within the Will Delay (" +
                       std::to_string(m.will_delay_s) + " s) but after the session had ended");
@@ -283,7 +323,7 @@ void Walker::check_owed_retained() {
         }
         if (late != kNever) {
           violate(at, s.client, "MQTT-3.1.2-8",
-                  "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (by t=" +
+                  "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
                       std::to_string(m.due_ms) + "ms), then retained for the new subscription " + sub.filter,
                   "not retained when the subscription was made; first seen at t=" + std::to_string(ev_[late].time_ms) + "ms");
           continue;
@@ -303,6 +343,7 @@ void Walker::check_resends() {
     if (!c || s.conns.size() < 2) continue;
     if (c->connack_ms + options_.timer_slack_ms + 2ull * c->max_latency_ms >= end_ms) continue;
     for (const auto& [pid, o] : s.inflight) {
+      if (o.client_broke) continue;  // after the client's Protocol Error on it, nothing is owed
       bool owed = false;
       if (o.state == OutState::AwaitAck) owed = o.last_conn != c->id;
       else if (o.state == OutState::AckSent && o.qos == 2 && !o.pubrec_failed) owed = o.last_conn != c->id && o.rel_conn != c->id;

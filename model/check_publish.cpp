@@ -22,6 +22,13 @@ std::size_t Walker::add_msg(Msg m) {
   return msgs_.size() - 1;
 }
 
+// The publisher sent `m` again (same Packet Identifier, before its acknowledgement), maybe on a
+// newer connection: the broker may read it from there even if the first send is still held.
+void Walker::note_resend(Msg& m, const Conn& c, std::size_t idx) {
+  assert(!m.will && !m.sends.empty());
+  if (m.sends.size() < kMaxSendsTracked) m.sends.emplace_back(c.id, idx);
+}
+
 void Walker::on_publish_in(std::size_t idx, Conn& c, const mqtt::Packet& p) {
   using T = mqtt::PacketType;
   const Event& e = ev_[idx];
@@ -39,6 +46,12 @@ void Walker::on_publish_in(std::size_t idx, Conn& c, const mqtt::Packet& p) {
       }
     }
     if (mqtt::find_property(p.properties, mqtt::prop::SubscriptionIdentifier)) why.push_back("Subscription Identifier [MQTT-3.3.4-6]");
+    // The client's send quota (4.9): no more than the server's Receive Maximum QoS 1/2 PUBLISH
+    // unacknowledged [MQTT-3.3.4-7]. Beyond it the server treats it as an error (DISCONNECT 0x93,
+    // 4.13), so what becomes of that message is open.
+    if (p.qos > 0 && c.quota_used.count(p.packet_id) == 0 && c.quota_used.size() >= c.server_receive_max)
+      why.push_back("more than the server's Receive Maximum " + std::to_string(c.server_receive_max) + " unacknowledged [MQTT-3.3.4-7]");
+    if (p.qos > 0 && c.quota_used.size() < 65535) c.quota_used.insert(p.packet_id);
   }
   if (!mqtt::valid_topic_name(topic)) why.push_back("invalid topic name");
   if (p.qos > config_.max_qos) why.push_back("QoS above the server's maximum");
@@ -66,6 +79,7 @@ void Walker::on_publish_in(std::size_t idx, Conn& c, const mqtt::Packet& p) {
     if (auto it = s->inbound_qos2.find(p.packet_id); it != s->inbound_qos2.end()) {
       // Until PUBREL the same identifier is the same message: PUBREC again, no second delivery.
       count("publish.qos2.duplicate");
+      note_resend(msgs_[it->second], c, idx);
       c.pending.push_back({T::PUBREC, p.packet_id, idx, e.time_ms, it->second, {}});
       return;
     }
@@ -75,6 +89,7 @@ void Walker::on_publish_in(std::size_t idx, Conn& c, const mqtt::Packet& p) {
                                                        msgs_[it->second].topic == topic) {
       // A resend before PUBACK: the broker may take it as a new message (at least once).
       ++msgs_[it->second].processings;
+      note_resend(msgs_[it->second], c, idx);
       count("publish.qos1.resend");
       c.pending.push_back({T::PUBACK, p.packet_id, idx, e.time_ms, it->second, {}});
       deadlines_.push_back({e.time_ms + 2 * c.max_latency_ms + options_.timer_slack_ms, c.id, "MQTT-4.3.2-4", "PUBACK", idx, kResponse, p.packet_id, 0});
@@ -96,6 +111,7 @@ void Walker::on_publish_in(std::size_t idx, Conn& c, const mqtt::Packet& p) {
   m.questionable = !why.empty() || c.protocol_error;
   if (m.questionable) m.questionable_why = why.empty() ? c.protocol_error_why : why.front();
   m.seq = ++seq_by_conn_[c.id];
+  m.sends.emplace_back(c.id, idx);
   m.under_pressure = s && (!s->inbound_qos2.empty() || !s->inbound_qos1.empty());
   const std::size_t id = add_msg(std::move(m));
   // QoS 2 may be routed on PUBLISH or only on PUBREL (4.3.3, Figure 4.3): its proof is PUBCOMP.
@@ -145,7 +161,14 @@ void Walker::on_client_ack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
   }
   Outflight& o = it->second;
   if (p.type == T::PUBACK) {
-    if (o.qos != 1) mark_protocol_error(c, "PUBACK for a QoS 2 message");
+    if (o.qos != 1) {
+      // A PUBACK has no place in a QoS 2 exchange (4.3.3): it does not undo a finished one (a
+      // client may send a stale PUBACK after PUBCOMP). An unfinished one is the client's
+      // Protocol Error: what the server then does with that message is not specified.
+      mark_protocol_error(c, "PUBACK for a QoS 2 message");
+      if (o.state != OutState::CompSent) o.client_broke = true;
+      return;
+    }
     o.state = OutState::AckSent;
   } else if (p.type == T::PUBREC) {
     if (o.qos != 2) mark_protocol_error(c, "PUBREC for a QoS 1 message");
@@ -170,6 +193,8 @@ void Walker::on_server_ack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
   });
   const std::size_t msg = it == c.pending.end() ? kNever : it->msg;
   answer_request(idx, c, p.type, p.packet_id);
+  // The client's send quota comes back with PUBACK, PUBCOMP or a failed PUBREC (4.9).
+  if (p.type != T::PUBREC || p.reason_code >= 0x80) c.quota_used.erase(p.packet_id);
   if (msg == kNever) return;
   Msg& m = msgs_[msg];
   const bool refused = c.version == mqtt::Version::v5 && p.reason_code >= 0x80;

@@ -118,6 +118,11 @@ void Walker::on_connect(std::size_t idx, Conn& c, const mqtt::Packet& p) {
     Conn* old = find_conn(sessions_[si].conn);
     if (old && old->open()) old->takeover_idx = std::min(old->takeover_idx, idx);
   }
+  // A connection whose close was placed early (its sign is still ahead) may be the one taken over.
+  for (auto& [id, o] : conns_) {
+    if (id != c.id && o.accepted && o.client_id == c.client_id && o.deferred_close_check != kNever && o.deferred_close_check > idx)
+      o.takeover_idx = std::min(o.takeover_idx, idx);
+  }
 }
 
 void Walker::on_connack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
@@ -143,6 +148,7 @@ void Walker::on_connack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
     if (const auto ka = prop_number(p.properties, mqtt::prop::ServerKeepAlive)) c.keepalive_s = static_cast<std::uint16_t>(*ka);
     if (const auto e = prop_number(p.properties, mqtt::prop::SessionExpiryInterval)) c.expiry_s = *e;
     c.server_alias_max = static_cast<std::uint16_t>(prop_number(p.properties, mqtt::prop::TopicAliasMaximum).value_or(0));
+    c.server_receive_max = static_cast<std::uint16_t>(prop_number(p.properties, mqtt::prop::ReceiveMaximum).value_or(65535));
   }
   if (c.client_id.empty()) c.client_id = "\x01" "unnamed-" + std::to_string(c.id);  // 3.1.1 with a server-made id
   if (c.keepalive_s > 0 && c.last_recv_hi_ms != kForeverMs) {
@@ -238,7 +244,7 @@ void Walker::on_client_close(std::size_t idx, Conn& c, const std::string& how) {
   end_connection(idx, c, false);
 }
 
-void Walker::on_peer_close(std::size_t idx, Conn& c) {
+void Walker::on_peer_close(std::size_t idx, Conn& c, bool defer_check) {
   if (c.client_closed || c.peer_closed) return;
   c.peer_closed = true;
   c.peer_close_idx = idx;
@@ -250,7 +256,10 @@ void Walker::on_peer_close(std::size_t idx, Conn& c) {
   c.broker_close_lo_ms = earliest_broker_close_ms(c, t);
   const std::size_t lo_at = first_idx_at_or_after(c.broker_close_lo_ms);
   c.broker_close_lo_idx = lo_at == 0 || lo_at == kNever ? 0 : lo_at - 1;
-  if (!c.server_disconnect) check_server_close(idx, c);
+  // Placed early (early_close): what explains the close (a takeover, a server DISCONNECT) may
+  // still be ahead in the trace, so it is judged when the walk reaches the close itself.
+  if (defer_check) c.deferred_close_check = idx;
+  else if (!c.server_disconnect) check_server_close(idx, c);
   end_connection(idx, c, true);
 }
 
@@ -274,7 +283,7 @@ bool Walker::early_close(std::size_t idx, Conn& c) {
   const auto it = future_peer_close_.find(c.id);
   const std::uint64_t now = ev_[idx].time_ms;
   if (it != future_peer_close_.end() && it->second > idx && (c.held || ev_[it->second].time_ms <= now + c.max_latency_ms)) {
-    on_peer_close(it->second, c);
+    on_peer_close(it->second, c, true);
     count("close.seen_late");
     return true;
   }

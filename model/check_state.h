@@ -26,6 +26,7 @@ namespace mqsim::model::detail {
 constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
 constexpr std::uint64_t kForeverMs = std::numeric_limits<std::uint64_t>::max() / 4;
 constexpr std::uint32_t kExpiryNever = 0xFFFFFFFFu;
+constexpr std::size_t kMaxSendsTracked = 64;   // Msg::sends beyond this: assume some send was read
 
 struct PendingRequest {       // a client packet that the server must answer
   mqtt::PacketType answer = mqtt::PacketType::PUBACK;
@@ -53,10 +54,13 @@ struct Conn {
   std::uint16_t keepalive_s = 0;         // the keepalive the server applies (Server Keep Alive wins)
   std::optional<mqtt::Will> will;
   std::uint32_t will_delay_s = 0;
+  std::uint32_t session_expiry_s = 0;    // a will: its connection's Session Expiry Interval at the close
   std::uint16_t receive_max = 65535;     // client's Receive Maximum
   std::uint32_t max_packet_size = 0;     // client's Maximum Packet Size, 0 = none
   std::uint16_t client_alias_max = 0;    // client's Topic Alias Maximum
   std::uint16_t server_alias_max = 0;    // from CONNACK
+  std::uint16_t server_receive_max = 65535;   // from CONNACK: the server's Receive Maximum
+  std::set<std::uint16_t> quota_used;    // the client's QoS 1/2 PUBLISH ids not yet PUBACK/PUBCOMP/failed PUBREC
   std::map<std::uint16_t, std::string> alias_in;   // client -> server
   std::map<std::uint16_t, std::string> alias_out;  // server -> client
   std::size_t session = kNever;          // index into Walker::sessions_ once accepted
@@ -84,6 +88,8 @@ struct Conn {
   bool protocol_error = false;
   std::string protocol_error_why;
   std::size_t takeover_idx = kNever;     // a later CONNECT for the same ClientID was sent
+  std::size_t hold_since_idx = kNever;   // the event that began the current partition
+  std::size_t deferred_close_check = kNever;  // peer close applied early (early_close): judge its cause there
 
   // Faults on the link.
   bool held = false;
@@ -134,10 +140,14 @@ struct Msg {
   bool cancelled = false;                // a will that surely must not be sent
   std::string cancel_statement;          // ... and the rule that forbids it
   std::uint32_t will_delay_s = 0;
+  std::uint32_t session_expiry_s = 0;    // a will: its connection's Session Expiry Interval at the close
   std::uint64_t due_ms = kForeverMs;     // a will: published by then (slack included)
   std::uint32_t processings = 1;         // QoS 1 resends: the broker may take it this many times
   std::uint64_t seq = 0;                 // publish order on its connection
   bool under_pressure = false;           // the publisher had other QoS 1/2 messages unfinished
+  // Every transmission of it by its publisher (connection, Send event): the first, then resends
+  // of the same message (QoS 1 before PUBACK, QoS 2 before PUBREL), possibly on a newer connection.
+  std::vector<std::pair<std::uint32_t, std::size_t>> sends;
 };
 
 struct Sub {
@@ -195,6 +205,7 @@ struct Outflight {                        // server -> client QoS 1/2 PUBLISH in
   std::uint32_t last_conn = 0;           // connection it was last (re)sent on
   std::uint32_t rel_conn = 0;            // connection PUBREL was last seen on
   bool pubrec_failed = false;
+  bool client_broke = false;             // the client answered it with the wrong acknowledgement
 };
 
 struct Delivery {
@@ -272,16 +283,19 @@ class Walker {
   void on_connect(std::size_t idx, Conn& c, const mqtt::Packet& p);
   void on_connack(std::size_t idx, Conn& c, const mqtt::Packet& p);
   void on_client_close(std::size_t idx, Conn& c, const std::string& how);
-  void on_peer_close(std::size_t idx, Conn& c);
+  void on_peer_close(std::size_t idx, Conn& c, bool defer_check = false);
   void on_server_disconnect(std::size_t idx, Conn& c, const mqtt::Packet& p);
   void end_connection(std::size_t idx, Conn& c, bool by_server);
   void check_server_close(std::size_t idx, Conn& c);
   bool resend_close(std::size_t idx, Conn& c);    // a close answering a repeated QoS 2 PUBLISH
   void publish_will(std::size_t idx, Conn& c, bool by_server);
+  bool still_held(const Msg& m) const;       // every transmission of it still waits behind a partition
   bool early_close(std::size_t idx, Conn& c);   // the broker may have closed it unseen: act on it now
   void widen_close(Conn& c);                    // a hold caught the close on the wire: its time is open
   std::uint64_t earliest_broker_close_ms(const Conn& c, std::uint64_t seen_ms) const;
   int will_cancel_state(const Msg& m) const;   // 1 surely cancelled, 0 not, -1 maybe
+  std::string will_cause(const Msg& m) const;  // how its connection ended, in words
+  std::string will_terms(const Msg& m) const;  // its Will Delay and Session Expiry, in words
   std::size_t lo_idx_from_ms(std::uint64_t time_ms) const;   // the last event surely before a time
 
   std::size_t current_session(const std::string& client_id) const;
@@ -293,6 +307,7 @@ class Walker {
   // check_publish.cpp: what clients send, and the broker's answers to it.
   void on_publish_in(std::size_t idx, Conn& c, const mqtt::Packet& p);
   std::size_t add_msg(Msg m);
+  void note_resend(Msg& m, const Conn& c, std::size_t idx);
   void on_subscribe(std::size_t idx, Conn& c, const mqtt::Packet& p);
   void on_suback(std::size_t idx, Conn& c, const mqtt::Packet& p);
   void on_unsubscribe(std::size_t idx, Conn& c, const mqtt::Packet& p);
@@ -312,6 +327,7 @@ class Walker {
   bool judge_common(Judgement& j, std::size_t idx, const Conn& c, const mqtt::Packet& p, const Msg& m, const Sub& sub);
   bool possibly_matching(const Sub& sub, const Msg& m, std::size_t idx) const;
   std::uint32_t allowed_copies(const Session& s, const Msg& m, std::size_t idx) const;
+  bool will_of_early_keepalive_close(std::size_t idx, const mqtt::Packet& p);
   void diagnose_unknown(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p);
   void add_outflight(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, std::size_t msg);
   void accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, const Judgement& j);
@@ -325,6 +341,10 @@ class Walker {
   void check_owed_messages();
   void check_owed_retained();
   void check_resends();
+  struct QueueLoad { std::size_t messages = 0; std::uint64_t bytes = 0; bool sys = false; };
+  QueueLoad queue_load(const Session& s, std::size_t exclude_msg, std::size_t lo_idx, std::size_t hi_idx) const;
+  bool queue_full_for(const Session& s, const Msg& m) const;
+  bool retained_queue_full(const RetainedOffer& o, std::size_t msg_id);
 
   // check_sys.cpp: $SYS/broker/clients/*.
   void on_sys_publish(std::size_t idx, Conn& c, const mqtt::Packet& p, bool retained_offer);

@@ -171,6 +171,7 @@ void Walker::on_fault(std::size_t idx, Conn& c, const std::string& what) {
     // that close (and reads a DISCONNECT before it) is open again.
     if (c.ended && c.client_closed && c.close_ms + c.max_latency_ms >= now) widen_close(c);
     if (!c.held) c.hold_since_ms = now;  // a second hold does not restart the partition
+    if (!c.held) c.hold_since_idx = idx;
     c.first_hold_ms = std::min(c.first_hold_ms, now);
     c.held = true;
     c.ever_held = true;
@@ -208,7 +209,13 @@ void Walker::on_event(std::size_t idx) {
     case EventKind::Fault: if (Conn* c = find_conn(e.conn)) on_fault(idx, *c, e.data); return;
     case EventKind::Close: if (Conn* c = find_conn(e.conn)) on_client_close(idx, *c, e.data); return;
     case EventKind::PeerClosed: case EventKind::PeerReset:
-      if (Conn* c = find_conn(e.conn)) on_peer_close(idx, *c);
+      if (Conn* c = find_conn(e.conn)) {
+        if (c->deferred_close_check == idx) {
+          c->deferred_close_check = kNever;
+          if (!c->server_disconnect) check_server_close(idx, *c);
+        }
+        on_peer_close(idx, *c);
+      }
       return;
     case EventKind::Malformed: {
       const auto at = e.data.find("[MQTT-");

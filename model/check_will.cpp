@@ -4,6 +4,7 @@
 // It must never treat a takeover's will as settled when the specification's reading is open.
 #include <algorithm>
 #include <cassert>
+#include <cstdio>
 
 #include "model/check_state.h"
 
@@ -30,12 +31,14 @@ void Walker::publish_will(std::size_t idx, Conn& c, bool by_server) {
   m.props = forwarded_props(c.will->properties);
   m.expiry_s = prop_number(c.will->properties, mqtt::prop::MessageExpiryInterval);
   m.will_delay_s = c.version == mqtt::Version::v5 ? c.will_delay_s : 0;
+  m.session_expiry_s = c.expiry_s;
   const bool normal = c.disconnect_sent && (c.version == mqtt::Version::v311 || c.disconnect_rc == 0);
+  // The DISCONNECT may not have reached the broker (a partition, a takeover racing it).
+  // So may a close that raced the broker's answers: a broker that fails to write an answer to
+  // a socket the client already closed sees a broken connection before it reads DISCONNECT.
+  const bool maybe_unread = c.disconnect_sent &&
+                            (c.ever_held || c.protocol_error || c.takeover_idx != kNever || c.pending_at_close || c.ever_latency);
   if (normal) {
-    // The DISCONNECT may not have reached the broker (a partition, a takeover racing it).
-    // So may a close that raced the broker's answers: a broker that fails to write an answer to
-    // a socket the client already closed sees a broken connection before it reads DISCONNECT.
-    const bool maybe_unread = c.ever_held || c.protocol_error || c.takeover_idx != kNever || c.pending_at_close || c.ever_latency;
     if (maybe_unread) {
       m.questionable = true;
       m.questionable_why = "DISCONNECT 0x00 may not have been read";
@@ -45,14 +48,21 @@ void Walker::publish_will(std::size_t idx, Conn& c, bool by_server) {
     }
   }
   // Published once the Will Delay passed or the session ended, whichever is first [MQTT-3.1.2-8].
-  const std::uint64_t delay_s = c.expiry_s == kExpiryNever ? m.will_delay_s : std::min(m.will_delay_s, c.expiry_s);
+  // A DISCONNECT that may not have been read leaves the Session Expiry it set open: the session
+  // may end after the interval of the CONNECT instead (docs/mosquitto-allowances.md, 7).
+  const auto delay_with = [&](std::uint32_t expiry_s) -> std::uint64_t {
+    return expiry_s == kExpiryNever ? m.will_delay_s : std::min(m.will_delay_s, expiry_s);
+  };
+  const std::uint64_t delay_hi_s = delay_with(c.expiry_s);
+  const std::uint64_t delay_s = maybe_unread ? std::min(delay_hi_s, delay_with(c.expiry_before_disconnect_s)) : delay_hi_s;
+  const std::uint64_t late_s = maybe_unread ? std::max(delay_hi_s, delay_with(c.expiry_before_disconnect_s)) : delay_hi_s;
   const std::uint64_t lo_ms = c.broker_close_lo_ms + delay_s * 1000;
   m.p_lo = std::max(c.broker_close_lo_idx, lo_idx_from_ms(lo_ms));
   if (m.p_lo == kNever) m.p_lo = idx;
   m.p_hi = c.broker_close_hi_ms >= kForeverMs ? kNever
-                                              : first_idx_after(c.broker_close_hi_ms + delay_s * 1000 + options_.timer_slack_ms);
+                                              : first_idx_after(c.broker_close_hi_ms + late_s * 1000 + options_.timer_slack_ms);
   m.recv_lo_ms = lo_ms;
-  m.recv_hi_ms = c.broker_close_hi_ms >= kForeverMs ? kForeverMs : c.broker_close_hi_ms + delay_s * 1000 + options_.timer_slack_ms;
+  m.recv_hi_ms = c.broker_close_hi_ms >= kForeverMs ? kForeverMs : c.broker_close_hi_ms + late_s * 1000 + options_.timer_slack_ms;
   m.due_ms = m.recv_hi_ms;
   if (c.takeover_idx != kNever && m.will_delay_s == 0 && !m.cancelled) {
     // A takeover opens the new connection before the old one closes: whether that "new
@@ -67,6 +77,28 @@ void Walker::publish_will(std::size_t idx, Conn& c, bool by_server) {
   }
   count(m.cancelled ? "will.discarded" : (delay_s > 0 ? "will.delayed" : "will.owed"));
   add_msg(std::move(m));
+}
+
+// How the will's connection ended, for a person reading a violation about that will: the end
+// is what made the will due (a DISCONNECT with a Reason Code other than 0x00 keeps it [MQTT-3.14.4-3]).
+std::string Walker::will_cause(const Msg& m) const {
+  assert(m.will);
+  const auto it = conns_.find(m.conn);
+  if (it == conns_.end()) return "";
+  const Conn& c = it->second;
+  char rc[8];
+  std::snprintf(rc, sizeof rc, "0x%02X", static_cast<unsigned>(c.disconnect_rc));
+  if (c.disconnect_sent) return std::string("its owner ended the connection with DISCONNECT ") + rc;
+  if (c.client_closed) return "its owner's connection ended without DISCONNECT (" + c.close_how + ")";
+  if (c.peer_closed) return "the server closed its owner's connection";
+  return "its owner's connection ended";
+}
+
+// The two intervals that decide when a will is due [MQTT-3.1.2-8], as a violation states them.
+std::string Walker::will_terms(const Msg& m) const {
+  assert(m.will);
+  const std::string expiry = m.session_expiry_s == kExpiryNever ? "never" : std::to_string(m.session_expiry_s) + " s";
+  return "Will Delay " + std::to_string(m.will_delay_s) + " s, Session Expiry " + expiry;
 }
 
 // Whether a reconnection for the will's ClientID made "before the Will Delay Interval has

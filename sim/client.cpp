@@ -54,7 +54,7 @@ void ScriptedClient::record(EventKind kind, std::string_view data) {
   ctx_.trace.add(ctx_.now_ms, index_, conn_, kind, data);
 }
 
-void ScriptedClient::connect() {
+void ScriptedClient::open_connection() {
   if (connected()) close_socket("crash");  // a client that reconnects without closing first
   conn_ = ctx_.transport.dial(index_, options_.port);
   closed_ = false;
@@ -62,7 +62,15 @@ void ScriptedClient::connect() {
   ping_outstanding_ = false;
   inbox_.clear();
   record(EventKind::Dial, "port " + std::to_string(options_.port));
+}
 
+void ScriptedClient::dial() {
+  open_connection();
+  acted();
+}
+
+void ScriptedClient::connect() {
+  open_connection();
   mqtt::Packet p;
   p.type = mqtt::PacketType::CONNECT;
   p.protocol_level = static_cast<std::uint8_t>(options_.version);

@@ -113,6 +113,9 @@ class ScriptedClient {
 
   // Opens a new connection and sends CONNECT built from options().
   void connect();
+  // Opens a new connection and sends nothing: a bare TCP connect, which the broker accepts and
+  // then waits on for a CONNECT (Mosquitto's corpus tests that say "connect": false).
+  void dial();
   // Sends any packet as is on the open connection (nothing is checked: broken clients too).
   void send(const mqtt::Packet& packet);
   // Sends raw bytes (a malformed packet, half a packet...).
@@ -155,6 +158,7 @@ class ScriptedClient {
   void answer(mqtt::PacketType type, std::uint16_t packet_id, bool withhold);
   std::uint16_t next_packet_id();
   void close_socket(const char* how);
+  void open_connection();           // a new connection, nothing sent yet (connect() and dial())
   void take_frames();               // whole packets out of inbox_, recorded and answered
   void see_end(EventKind kind);     // the broker's side ended (EOF or reset): close ours
 

@@ -1,9 +1,11 @@
 // Mosquitto's own packet-sequence corpus (test/broker/data/*.json in its source tree), run in
-// the simulator with the semantics of Mosquitto's test/broker/msg_sequence_test.py:
+// the simulator, or through the same runner against a real broker over loopback TCP
+// (RunOptions::tcp), with the semantics of Mosquitto's test/broker/msg_sequence_test.py:
 //
 //   - the broker runs as `mosquitto -v -p 1888` (no config file: one listener, anonymous
 //     clients allowed, every other setting at its default);
-//   - each test opens one TCP connection; unless "connect" is false it first sends the default
+//   - each test opens one TCP connection (client_connect_only: ScriptedClient::dial, nothing
+//     sent); unless "connect" is false it first sends the default
 //     CONNECT (client id = "<group> <name>", clean session, keepalive 60, v5: Receive Maximum 20)
 //     and expects the default CONNACK byte for byte;
 //   - "send" writes the bytes; "recv" reads as many bytes as it expects (a socket recv(n): it
@@ -11,11 +13,12 @@
 //     ("helper", v3.1.1) connect, publish at the given QoS with the full handshake, and close;
 //   - at the end, when "expect_disconnect" (default true) the broker must have closed the
 //     connection (EOF or reset, nothing unread), otherwise a PINGREQ must get its PINGRESP;
-//   - every wait is the Python's 2 s socket timeout, in virtual time;
+//   - every wait is the Python's 2 s socket timeout, in virtual time (real time on TCP);
 //   - the client's socket errors are Linux's: after the broker closed with input unread (RST)
 //     the next send or recv fails with ECONNRESET (a recv still gets the bytes sent before);
 //     after a clean close the first send goes out and the next fails with EPIPE. A failing send
-//     raises in the Python, so it fails the case;
+//     raises in the Python, so it fails the case (ECONNRESET; the Python does not catch EPIPE's
+//     BrokenPipeError, so its whole run would stop there: here only that case fails);
 //   - timing is "the broker is fast": it answers each send before the client's next, except on
 //     a new connection, where everything sent before the first wait arrives before the broker's
 //     first read (it must accept first). Both were measured on the real daemon.
@@ -32,17 +35,23 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "model/mqtt/packet.h"
+#include "sim.h"
 
 namespace mqsim::corpus {
 
 constexpr std::uint16_t kPort = 1888;                 // msg_sequence_test.py's default port
 constexpr std::uint64_t kSocketTimeoutMs = 2000;      // client_connect_only(timeout=2)
+constexpr std::uint64_t kTcpPollMs = 10;              // TCP target: how often a wait looks again
+constexpr std::uint32_t kTcpIdleQuietMs = 1;          // TCP target: quiet that ends a settle (daemon idle)
+constexpr std::size_t kMaxJobs = 8;                   // simulator: processes playing cases at once
 
 enum class MsgKind : std::uint8_t { Send, Recv, Publish };
 
@@ -96,12 +105,22 @@ CaseResult run_case(const Case& c, bool broker_log = false);
 struct RunOptions {
   std::string filter;           // run the cases whose "FILE GROUP NAME" contains this (all if empty)
   bool isolate = true;          // run in a worker process: a broker crash fails one case only
+  // Fresh brokers, isolated: how many processes play cases at once (0: one per idle core, at
+  // most kMaxJobs; fewer when there are few cases). The verdicts do not depend on it.
+  std::size_t jobs = 0;
   bool shared_broker = false;   // one broker for the whole selection, as the Python runs it
   bool broker_log = false;      // record the broker's log in failing cases' traces (slower)
   std::uint32_t case_timeout_ms = 20'000;  // wall-clock watchdog per job (isolate only)
   // Runs just before each case, where the case runs (in the worker when isolated). Tests plant
   // crashes with it, to check that a crash fails that one case and nothing else.
   std::function<void(const Case&)> before_case;
+  // Set: the same runner plays the cases against a real broker over loopback TCP, in real time
+  // (sim/tcp_driver.h): the daemon built from the same tree, started for the run, or a broker
+  // already listening. The cases then share one broker, in order, as the Python runs them (a
+  // daemon per case would cost more than the cases); a daemon that exits fails its case and is
+  // started again for the next. `isolate` and `shared_broker` do not apply: no Mosquitto code
+  // runs in this process. The Python's 2 s timeout is real time there.
+  std::optional<TcpTargetConfig> tcp;
 };
 
 struct Verdict {
@@ -124,7 +143,7 @@ struct CorpusResult {
   std::size_t failed = 0;
   double wall_s = 0;
   double cpu_s = 0;                // this process and its workers: the figure load does not inflate
-  std::uint64_t worker_restarts = 0;
+  std::uint64_t worker_restarts = 0;  // workers restarted (simulator) or daemons started again (TCP)
 };
 
 bool selected(const Case& c, std::string_view filter);
@@ -135,6 +154,28 @@ std::string tally_text(const CorpusResult& result);
 // [{"file":..,"group":..,"name":..,"verdict":"pass"|"fail","reason":..}, ...]: stable, so the
 // verdicts of two brokers (or two Mosquitto versions) can be diffed.
 std::string verdicts_json(const CorpusResult& result);
+
+// Reads back a verdicts_json() file (the same list, in its order). Throws CorpusError naming the
+// file and the entry on bad input.
+std::vector<Verdict> read_verdicts_json(const std::string& path);
+
+// Two per-case result lists of the same corpus (simulator vs daemon, or two Mosquitto versions),
+// matched by file, group, name and, for the few names a group repeats, by occurrence.
+struct Comparison {
+  std::size_t matched = 0;                             // cases in both lists
+  std::size_t agree = 0;                               // ... with the same verdict
+  std::size_t a_failed = 0;                            // failing cases among the matched, per side
+  std::size_t b_failed = 0;
+  std::vector<std::pair<Verdict, Verdict>> differ;     // verdicts differ: a's, b's
+  std::vector<std::pair<Verdict, Verdict>> reasons;    // both fail, for different reasons
+  std::vector<Verdict> only_a;                         // in a only
+  std::vector<Verdict> only_b;
+  bool same_verdicts() const { return differ.empty() && only_a.empty() && only_b.empty(); }
+};
+Comparison compare_verdicts(const std::vector<Verdict>& a, const std::vector<Verdict>& b);
+// The figures, then every case whose verdicts differ (with both reasons) and every unmatched one;
+// failing cases whose reasons differ are listed only when `show_reasons`.
+std::string comparison_text(const Comparison& c, const std::string& a_name, const std::string& b_name, bool show_reasons);
 
 // Spaced lower-case hex ("20 02 00 00"), the form reasons use.
 std::string hex(std::string_view bytes);

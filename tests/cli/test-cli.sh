@@ -42,6 +42,11 @@ printf '{"seed": 1' > truncated.json
 expect 2 "not valid JSON" "truncated schedule.json" -- "$mqsim" replay truncated.json
 expect 2 "--shard 3/2" "bad shard" -- "$mqsim" fuzz --shard 3/2 --time 1s
 expect 2 "cannot open" "missing replay file" -- "$mqsim" replay no-such-file.json
+expect 2 "no such corpus directory" "missing corpus directory" -- "$mqsim" corpus --corpus no-such-dir
+expect 2 "expected tcp://127.0.0.1:PORT" "bad corpus target" -- "$mqsim" corpus --target 127.0.0.1:1883
+expect 2 "no-such.json: cannot open" "missing result list to compare" -- "$mqsim" corpus --compare no-such.json other.json
+printf '[{"file": "A.json", "group": "g", "name": "n", "verdict": "pass"}]' > verdicts.json
+expect 2 "entry 0: \"reason\" must be a string" "result list missing a field" -- "$mqsim" corpus --compare verdicts.json verdicts.json
 
 # A seed's schedule, replayed with all artifacts; then the directory replays byte-identically.
 "$mqsim" replay 3 --out r3 >out.txt 2>err.txt
@@ -61,6 +66,18 @@ if command -v tshark >/dev/null; then
     echo "ok:   tshark decodes all $packets packets of trace.pcap"
   fi
 fi
+
+# A libFuzzer input (fuzz/: a crash-<sha1> file, raw bytes) replays through the same decoder;
+# its schedule.json is written and replays byte-identically. These 38 bytes are the schedule of
+# fuzz/known-ub/handle_publish-memcmp-null.json (header of zeros, then 4 steps).
+{ head -c 22 /dev/zero; printf '\x00\x00\x00\x00\x07\x04\x00\x00\x03\x10\x0e\x00\x0f\x00\x00\x00'; } > crash-0123abcd
+expect 0 "decoded as a fuzzer input (38 bytes" "replay decodes a raw fuzzer input" -- "$mqsim" replay crash-0123abcd --out rf
+grep -q '"op": "retry"' rf/schedule.json && grep -qF "4. c1 retry" rf/verdict.txt && ok_steps=1 || ok_steps=0
+[[ $ok_steps -eq 1 ]] && echo "ok:   the decoded schedule (connect, withhold, publish, retry) is in schedule.json" \
+  || { echo "FAIL: the fuzzer input did not decode to its 4 steps"; failures=$((failures + 1)); }
+expect 0 "trace hash verified" "the decoded schedule replays byte-identically" -- "$mqsim" replay rf --out rf-again
+printf '{"seed": \x01\xff' > crash-starting-with-brace
+expect 0 "decoded as a fuzzer input" "a fuzzer input that starts like JSON is still bytes" -- "$mqsim" replay crash-starting-with-brace --out rb
 
 # check with a JUnit report: the XML is there whatever the verdict.
 "$mqsim" check -n 20 --junit report.xml --out out >/dev/null 2>&1

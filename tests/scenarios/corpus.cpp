@@ -15,7 +15,9 @@
 #include <fstream>
 #include <string>
 
+#include "model/trace.h"
 #include "sim/corpus.h"
+#include "sim/sim.h"
 
 #ifndef MQSIM_CORPUS_DEFAULT_DIR
 #define MQSIM_CORPUS_DEFAULT_DIR ""
@@ -197,6 +199,114 @@ TEST_CASE("corpus: bad input is one clear error naming the file and the case") {
   REQUIRE(cases.size() == 1);  // a disabled group is skipped, as the Python does
   CHECK(cases[0].full_name() == "h on");
   CHECK(cases[0].msgs[0].kind == corpus::MsgKind::Publish);
+}
+
+TEST_CASE("corpus: several processes give the same per-case verdicts, in corpus order, as one") {
+  // 300 cases, every third failing (PINGRESP expected as d0 01): enough for two processes or more.
+  std::vector<corpus::Case> cases;
+  for (int i = 0; i < 300; ++i) {
+    const std::uint8_t second = i % 3 == 0 ? 0x01 : 0x00;
+    cases.push_back(one_case({msg(corpus::MsgKind::Send, {0xC0, 0x00}), msg(corpus::MsgKind::Recv, {0xD0, second})}, false));
+    cases.back().name = "case " + std::to_string(i);
+  }
+  corpus::RunOptions options;
+  options.jobs = 1;
+  const auto one = corpus::run_corpus(cases, options);
+  options.jobs = 3;
+  const auto three = corpus::run_corpus(cases, options);
+  REQUIRE(one.verdicts.size() == cases.size());
+  REQUIRE(three.verdicts.size() == cases.size());
+  CHECK(one.failed == 100);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(i);
+    CHECK(three.verdicts[i].name == cases[i].name);
+    CHECK(three.verdicts[i].result.passed == one.verdicts[i].result.passed);
+    CHECK(three.verdicts[i].result.reason == one.verdicts[i].result.reason);
+    CHECK(three.verdicts[i].result.trace_wire == one.verdicts[i].result.trace_wire);
+  }
+}
+
+TEST_CASE("corpus: ScriptedClient::dial opens a connection and sends nothing; a CONNECT sent later is answered") {
+  Sim sim(SimConfig{});
+  REQUIRE(sim.broker_started());
+  ClientOptions options;
+  options.version = mqtt::Version::v311;
+  options.auto_ping = false;
+  ScriptedClient& c = sim.client("c", options);
+  c.dial();
+  CHECK(c.connected());
+  CHECK(c.conn() == 1);
+  CHECK_FALSE(c.connack_seen());
+  std::size_t dials = 0, sends = 0, closes = 0;
+  for (const Event& e : Trace::parse(sim.trace().bytes()).events()) {
+    dials += e.kind == EventKind::Dial ? 1 : 0;
+    sends += e.kind == EventKind::Send ? 1 : 0;
+    closes += e.kind == EventKind::PeerClosed || e.kind == EventKind::PeerReset ? 1 : 0;
+  }
+  CHECK(dials == 1);
+  CHECK(sends == 0);
+  CHECK(closes == 0);  // the broker accepted it and waits for CONNECT
+  // The default CONNECT of msg_sequence_test.py (3.1.1, clean session, keepalive 60, id "c").
+  c.send_raw({0x10, 0x0D, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x3C, 0x00, 0x01, 'c'});
+  CHECK(c.connack_seen());
+  CHECK(c.conn() == 1);  // the same connection: dial() did not send a CONNECT of its own
+}
+
+TEST_CASE("corpus: two result lists are compared case by case: differing verdicts, other reasons, unmatched cases") {
+  const auto verdict = [](std::string name, bool passed, std::string reason = "") {
+    corpus::Verdict v{"F.json", "g", std::move(name), {}};
+    v.result.passed = passed;
+    v.result.reason = std::move(reason);
+    return v;
+  };
+  // "dup" twice: a group may repeat a name (SUBSCRIBE.json does); occurrences are matched in order.
+  const std::vector<corpus::Verdict> a{verdict("x", true), verdict("y", false, "r1"), verdict("dup", true), verdict("dup", false, "r")};
+  const std::vector<corpus::Verdict> b{verdict("x", false, "q"), verdict("y", false, "r2"), verdict("dup", true), verdict("dup", false, "r"), verdict("z", true)};
+  const corpus::Comparison c = corpus::compare_verdicts(a, b);
+  CHECK(c.matched == 4);
+  CHECK(c.agree == 3);
+  REQUIRE(c.differ.size() == 1);
+  CHECK(c.differ[0].first.name == "x");
+  CHECK(c.differ[0].second.result.reason == "q");
+  REQUIRE(c.reasons.size() == 1);
+  CHECK(c.reasons[0].first.name == "y");
+  CHECK(c.only_a.empty());
+  REQUIRE(c.only_b.size() == 1);
+  CHECK(c.only_b[0].name == "z");
+  CHECK(c.a_failed == 2);
+  CHECK(c.b_failed == 3);
+  CHECK_FALSE(c.same_verdicts());
+  CHECK(corpus::compare_verdicts(a, a).same_verdicts());
+  const std::string text = corpus::comparison_text(c, "sim", "daemon", false);
+  CHECK(text.find("verdicts agree on 3, differ on 1") != std::string::npos);
+  CHECK(text.find("DIFFER F.json: g x\n       sim: pass\n       daemon: fail: q\n") != std::string::npos);
+  CHECK(text.find("REASON") == std::string::npos);
+  CHECK(corpus::comparison_text(c, "sim", "daemon", true).find("REASON F.json: g y") != std::string::npos);
+}
+
+TEST_CASE("corpus: a --json result list reads back as written; a bad one is one clear error") {
+  ScratchDir dir;
+  corpus::CorpusResult result;
+  result.verdicts.push_back({"A.json", "g", "one", {}});
+  result.verdicts.back().result.passed = true;
+  result.verdicts.push_back({"A.json", "g", "two", {}});
+  result.verdicts.back().result.reason = "msgs[1] recv: expected d0 00, received e0 00";
+  dir.write("r.json", corpus::verdicts_json(result));
+  const auto back = corpus::read_verdicts_json((dir.path / "r.json").string());
+  REQUIRE(back.size() == 2);
+  CHECK(back[0].name == "one");
+  CHECK(back[0].result.passed);
+  CHECK_FALSE(back[1].result.passed);
+  CHECK(back[1].result.reason == result.verdicts[1].result.reason);
+
+  dir.write("bad.json", R"([{"file": "A.json", "group": "g", "name": "n", "verdict": "maybe", "reason": ""}])");
+  std::string error;
+  try {
+    corpus::read_verdicts_json((dir.path / "bad.json").string());
+  } catch (const corpus::CorpusError& e) {
+    error = e.what();
+  }
+  CHECK(error.find("bad.json: entry 0: \"verdict\" must be \"pass\" or \"fail\"") != std::string::npos);
 }
 
 }  // TEST_SUITE

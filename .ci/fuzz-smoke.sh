@@ -7,7 +7,8 @@
 #   .ci/fuzz-smoke.sh [seconds]
 #   MQSIM_FUZZ_BUILD_DIR   build directory (default build-fuzz)
 #   MQSIM_FUZZ_MODEL       1 (default) | report | 0: see fuzz/README.md
-#   MOSQUITTO_SOURCE_DIR   a Mosquitto tree to build instead of fetching one
+#   MOSQUITTO_SOURCE_DIR   a Mosquitto tree to build (default: the one ./build already uses,
+#                          if any, so CI does not fetch the sources twice; else fetched)
 #
 # It must never reuse a gcc build directory: the fuzzer needs clang for every object.
 set -euo pipefail
@@ -17,10 +18,18 @@ seconds="${1:-60}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${MQSIM_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 
-configure=(-S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DMQSIM_LIBFUZZER=ON)
-[[ -n "${MOSQUITTO_SOURCE_DIR:-}" ]] && configure+=(-DMOSQUITTO_SOURCE_DIR="$MOSQUITTO_SOURCE_DIR")
-cmake "${configure[@]}" >/dev/null
-cmake --build "$build" --target mqsim_fuzz -j "$(nproc)"
+command -v clang++ >/dev/null || { echo "fuzz-smoke: clang++ not found (Debian: apt-get install clang)" >&2; exit 2; }
+tree="${MOSQUITTO_SOURCE_DIR:-}"
+if [[ -z "$tree" && -f "$root/build/CMakeCache.txt" ]]; then
+  tree="$(sed -n 's/^MQSIM_MOSQUITTO_TREE:INTERNAL=//p' "$root/build/CMakeCache.txt")"
+fi
+configure=(-S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DMQSIM_LIBFUZZER=ON)
+[[ -n "$tree" ]] && configure+=(-DMOSQUITTO_SOURCE_DIR="$tree")
+start_s=$SECONDS
+cmake "${configure[@]}" >"$build.configure.log" 2>&1 || { cat "$build.configure.log" >&2; echo "fuzz-smoke: configure failed" >&2; exit 2; }
+cmake --build "$build" --target mqsim_fuzz -j "$(nproc)" >"$build.build.log" 2>&1 \
+  || { tail -40 "$build.build.log" >&2; echo "fuzz-smoke: build failed (tail of $build.build.log above)" >&2; exit 2; }
+echo "fuzz-smoke: built mqsim_fuzz in $((SECONDS - start_s)) s"
 
 corpus="$build/fuzz-corpus"
 artifacts="$build/fuzz-artifacts"
