@@ -377,10 +377,4 @@ int mqsim_getgrgid_r(gid_t, struct group*, char*, size_t, struct group** result)
   return 0;
 }
 
-// ---- added for Mosquitto 2.0.11 and older: net__write() sends with write(2), not send() ----
-ssize_t mqsim_write(int fd, const void* buf, size_t size) {
-  if (!host().is_virtual_fd(fd)) return write(fd, buf, size);
-  return host().shim_send(fd, buf, size);
-}
-
 }  // extern "C"
