@@ -49,7 +49,8 @@ void print_summary(const props::CampaignReport& rep, const std::vector<std::stri
   std::printf("  %-22s %s\n", "virtual time covered", human_duration(double(st.virtual_ms) / 1000).c_str());
   std::printf("  %-22s %s (%.0f schedules/s)\n", "wall time", human_duration(st.elapsed_s).c_str(), st.elapsed_s > 0 ? double(st.schedules) / st.elapsed_s : 0.0);
   std::printf("  %-22s %" PRIu64 "%s\n", "new failures", st.failures, st.failures ? "  <-- FAIL" : "");
-  std::printf("  %-22s %" PRIu64 " runs, %zu of %zu listed deviations seen\n", "known deviations", st.known, rep.known.size(), known.all().size());
+  std::printf("  %-22s %" PRIu64 " runs, %zu of %zu deviations listed for %s seen\n", "known deviations", st.known, rep.known.size(),
+              known.count_for_this_version(), MQSIM_MOSQUITTO_VERSION_STR);
   if (!st.coverage.empty()) {
     std::printf("\n  reach (how often each behaviour was exercised)\n");
     for (const auto& [k, v] : st.coverage) std::printf("    %-28s %" PRIu64 "\n", k.c_str(), v);

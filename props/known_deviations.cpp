@@ -14,7 +14,17 @@
 #define MQSIM_SOURCE_DIR "."
 #endif
 
+#ifndef MQSIM_MOSQUITTO_VERSION_STR
+#define MQSIM_MOSQUITTO_VERSION_STR ""
+#endif
+
 namespace mqsim::props {
+
+std::string mosquitto_version() { return MQSIM_MOSQUITTO_VERSION_STR; }
+
+bool version_entry_names(const std::string& entry, const std::string& version) {
+  return !version.empty() && entry.substr(0, entry.find(' ')) == version;
+}
 
 std::string default_known_deviations_dir() {
   if (const char* env = std::getenv("MQSIM_KNOWN_DEVIATIONS")) return env;
@@ -64,6 +74,9 @@ bool KnownDeviations::load_dir(const std::string& dir, std::string* error) {
     if (j.contains("versions") && j["versions"].is_array()) {
       for (const auto& v : j["versions"]) if (v.is_string()) d.versions.push_back(v);
     }
+    const std::string running = mosquitto_version();
+    d.for_this_version = d.versions.empty() || running.empty() ||
+        std::any_of(d.versions.begin(), d.versions.end(), [&](const std::string& v) { return version_entry_names(v, running); });
     if (j.contains("schedule")) {
       std::string err;
       d.schedule = schedule_from_json(j["schedule"].dump(), &err);
@@ -74,19 +87,26 @@ bool KnownDeviations::load_dir(const std::string& dir, std::string* error) {
   return true;
 }
 
+bool KnownDeviations::shows(const KnownDeviation& d, const std::string& statement, const std::string& violation_text,
+                            const std::string& mosquitto_conf) {
+  if (d.statement != statement) return false;
+  if (!d.match.empty() && !std::regex_search(violation_text, std::regex(d.match))) return false;
+  // Each when_config entry is a regular expression one whole line of the config must match.
+  return std::all_of(d.when_config.begin(), d.when_config.end(), [&](const std::string& line) {
+    return std::regex_search(mosquitto_conf, std::regex("(^|\n)" + line + "(\n|$)"));
+  });
+}
+
 const KnownDeviation* KnownDeviations::match(const std::string& statement, const std::string& violation_text,
                                              const std::string& mosquitto_conf) const {
   for (const auto& d : list_) {
-    if (d.statement != statement) continue;
-    if (!d.match.empty() && !std::regex_search(violation_text, std::regex(d.match))) continue;
-    // Each when_config entry is a regular expression one whole line of the config must match.
-    const bool config_ok = std::all_of(d.when_config.begin(), d.when_config.end(), [&](const std::string& line) {
-      return std::regex_search(mosquitto_conf, std::regex("(^|\n)" + line + "(\n|$)"));
-    });
-    if (!config_ok) continue;
-    return &d;
+    if (d.for_this_version && shows(d, statement, violation_text, mosquitto_conf)) return &d;
   }
   return nullptr;
+}
+
+std::size_t KnownDeviations::count_for_this_version() const {
+  return static_cast<std::size_t>(std::count_if(list_.begin(), list_.end(), [](const KnownDeviation& d) { return d.for_this_version; }));
 }
 
 }  // namespace mqsim::props

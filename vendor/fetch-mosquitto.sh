@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Obtain Mosquitto's sources as a Debian source package, unpacked with Debian's patches applied.
+# Obtain Mosquitto's sources as a Debian source package, unpacked with Debian's patches applied,
+# or (--upstream) the upstream release tarball the package carries, unpacked without them.
 #
-# Usage: fetch-mosquitto.sh <debian-version, e.g. 2.0.21-1> <destination dir>
+# Usage: fetch-mosquitto.sh [--upstream] <debian-version, e.g. 2.0.21-1> <destination dir>
 # Prints the path of the unpacked tree on its last line of stdout.
+#
+# --upstream: Debian's mosquitto_<upstream>.orig.tar.gz is upstream's release tarball; Debian's
+# own changes (debian/patches: e.g. the security fixes backported into 2.0.11-1.2+deb12u2) live
+# only in the .debian.tar.xz. Unpacking the .orig tarball alone gives the tree upstream released.
 #
 # Why a private apt configuration: the machine's apt sources usually carry no deb-src entries and
 # only one release. We derive deb-src entries from the archive URIs the machine already uses (so
@@ -11,14 +16,18 @@
 # and no root is needed.
 set -euo pipefail
 
-version="${1:?usage: fetch-mosquitto.sh <debian-version> <dest-dir>}"
-dest="${2:?usage: fetch-mosquitto.sh <debian-version> <dest-dir>}"
+only_upstream=0
+if [[ "${1:-}" == "--upstream" ]]; then only_upstream=1; shift; fi
+version="${1:?usage: fetch-mosquitto.sh [--upstream] <debian-version> <dest-dir>}"
+dest="${2:?usage: fetch-mosquitto.sh [--upstream] <debian-version> <dest-dir>}"
 upstream="${version%-*}"          # 2.0.21-1 -> 2.0.21
 tree="$dest/mosquitto-$upstream"
+marker="$tree/.mqsim-fetched-$version"
+[[ $only_upstream == 1 ]] && marker="$marker-upstream-only"
 
 die() { echo "fetch-mosquitto: error: $*" >&2; exit 1; }
 
-if [[ -f "$tree/src/mosquitto.c" && -f "$tree/.mqsim-fetched-$version" ]]; then
+if [[ -f "$tree/src/mosquitto.c" && -f "$marker" ]]; then
   echo "$tree"; exit 0
 fi
 command -v apt-get >/dev/null || die "apt-get not found; pass -DMOSQUITTO_SOURCE_DIR=<unpacked mosquitto tree> instead"
@@ -67,8 +76,21 @@ apt_opts=(-o "Dir::Etc::SourceList=$aptdir/sources.list" -o "Dir::Etc::SourcePar
 echo "fetch-mosquitto: updating private source lists from the machine's archives" >&2
 apt-get -q "${apt_opts[@]}" update >&2 || die "apt-get update failed (see above); check network access to the machine's apt archives"
 rm -rf "$tree"
-( cd "$dest" && apt-get -q "${apt_opts[@]}" source "mosquitto=$version" >&2 ) \
-  || die "apt-get source mosquitto=$version failed; available: $(apt-cache "${apt_opts[@]}" showsrc mosquitto 2>/dev/null | sed -n 's/^Version: //p' | tr '\n' ' ')"
+available() { apt-cache "${apt_opts[@]}" showsrc mosquitto 2>/dev/null | sed -n 's/^Version: //p' | tr '\n' ' '; }
+if [[ $only_upstream == 1 ]]; then
+  # apt verifies the files against the signed .dsc; only the .orig tarball is unpacked.
+  ( cd "$dest" && apt-get -q "${apt_opts[@]}" source --download-only "mosquitto=$version" >&2 ) \
+    || die "apt-get source --download-only mosquitto=$version failed; available: $(available)"
+  orig="$dest/mosquitto_${upstream}.orig.tar.gz"
+  [[ -f "$orig" ]] || die "the source package has no $orig (not a 3.0 (quilt) package?)"
+  mkdir -p "$tree"
+  tar -xzf "$orig" -C "$tree" --strip-components=1 || die "could not unpack $orig"
+  [[ ! -d "$tree/debian" ]] || die "$orig unexpectedly carries a debian/ directory"
+  echo "fetch-mosquitto: unpacked upstream's $upstream tarball without Debian's patches" >&2
+else
+  ( cd "$dest" && apt-get -q "${apt_opts[@]}" source "mosquitto=$version" >&2 ) \
+    || die "apt-get source mosquitto=$version failed; available: $(available)"
+fi
 [[ -f "$tree/src/mosquitto.c" ]] || die "unpacked tree $tree has no src/mosquitto.c"
-touch "$tree/.mqsim-fetched-$version"
+touch "$marker"
 echo "$tree"
