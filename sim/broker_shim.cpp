@@ -295,6 +295,7 @@ int mqsim_fputc(int c, FILE* f) {
 
 int mqsim_putc(int c, FILE* f) { return mqsim_fputc(c, f); }
 
+// Also 2.1's libcommon_printf() fallback before logging is set up.
 int mqsim_vfprintf(FILE* f, const char* fmt, va_list ap) {
   if (f != stdout && f != stderr) return std::vfprintf(f, fmt, ap);
   log_formatted(fmt, ap);
@@ -392,13 +393,6 @@ int mqsim_shutdown(int fd, int) {
     return -1;
   }
   if (!c->to_client.reset) c->to_client.fin = true;
-  return 0;
-}
-
-// libcommon_printf() falls back to vfprintf(stderr) before logging is set up.
-int mqsim_vfprintf(FILE* f, const char* fmt, va_list ap) {
-  if (f != stdout && f != stderr) return std::vfprintf(f, fmt, ap);
-  log_formatted(fmt, ap);
   return 0;
 }
 
