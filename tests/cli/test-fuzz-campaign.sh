@@ -39,7 +39,7 @@ sleep 1.5                   # the job keeps running past it (its position is sav
 children_of() {
   local f line rest
   for f in /proc/[0-9]*/stat; do
-    read -r line <"$f" 2>/dev/null || continue
+    read -r line 2>/dev/null <"$f" || continue
     rest=${line##*) }                 # "state ppid ..."
     rest=${rest#* }
     [[ ${rest%% *} == "$1" ]] && printf '%s ' "${line%% *}"
@@ -58,7 +58,7 @@ else
 fi
 left=""
 # alive: the process exists and is not a zombie waiting for a reaper
-alive() { local line; read -r line <"/proc/$1/stat" 2>/dev/null || return 1; line=${line##*) }; [[ ${line:0:1} != Z ]]; }
+alive() { local line; read -r line 2>/dev/null <"/proc/$1/stat" || return 1; line=${line##*) }; [[ ${line:0:1} != Z ]]; }
 for j in $jobs_before; do alive "$j" && left+="$j "; done
 [[ -n "$jobs_before" && -z "$left" ]] && ok "SIGKILL of the campaign took its job processes along ($jobs_before)" \
   || fail "job processes before the kill: '$jobs_before', still alive after it: '$left'"
