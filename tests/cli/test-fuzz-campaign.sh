@@ -34,7 +34,18 @@ for _ in $(seq 1 600); do   # up to 60 s for the first saved failure
   sleep 0.1
 done
 sleep 1.5                   # the job keeps running past it (its position is saved every second)
-jobs_before=$(awk -v p="$pid" '$4 == p {printf "%s ", $1}' /proc/[0-9]*/stat 2>/dev/null)  # its children
+# children_of <pid>: from /proc/*/stat ("pid (comm) state ppid ..."); processes come and go
+# while the loop reads, so a vanished file is skipped.
+children_of() {
+  local f line rest
+  for f in /proc/[0-9]*/stat; do
+    read -r line 2>/dev/null <"$f" || continue
+    rest=${line##*) }                 # "state ppid ..."
+    rest=${rest#* }
+    [[ ${rest%% *} == "$1" ]] && printf '%s ' "${line%% *}"
+  done
+}
+jobs_before=$(children_of "$pid")
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 pid=""
@@ -47,7 +58,7 @@ else
 fi
 left=""
 # alive: the process exists and is not a zombie waiting for a reaper
-alive() { [[ -r /proc/$1/stat ]] && awk '$3 != "Z" {found = 1} END {exit !found}' "/proc/$1/stat" 2>/dev/null; }
+alive() { local line; read -r line 2>/dev/null <"/proc/$1/stat" || return 1; line=${line##*) }; [[ ${line:0:1} != Z ]]; }
 for j in $jobs_before; do alive "$j" && left+="$j "; done
 [[ -n "$jobs_before" && -z "$left" ]] && ok "SIGKILL of the campaign took its job processes along ($jobs_before)" \
   || fail "job processes before the kill: '$jobs_before', still alive after it: '$left'"
