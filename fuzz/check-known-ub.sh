@@ -5,12 +5,7 @@
 #   check-known-ub.sh <mqsim of a sanitizer build> <fuzz/ dir>
 set -uo pipefail
 mqsim="$1"; fuzz_dir="$2"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok:   $*"; }
+source "$(dirname "$0")/../tests/lib/script-test.sh"
 
 schedule="$fuzz_dir/known-ub/handle_publish-memcmp-null.json"
 # Mosquitto 2.0.21 src/handle_publish.c:297: memcmp(NULL, NULL, 0) on a resent QoS 2 PUBLISH.
@@ -27,5 +22,4 @@ status=$?
 [[ $status -eq 0 ]] && ! grep -q "runtime error" err.txt && ok "with known-ub.supp the schedule passes" \
   || fail "with the suppressions: exit $status; $(grep -m1 'runtime error' err.txt)"
 
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+finish

@@ -6,12 +6,7 @@
 #   check-sanitizer-finding.sh <mqsim_sanitize_planted>
 set -uo pipefail
 mqsim="$1"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok:   $*"; }
+source "$(dirname "$0")/../tests/lib/script-test.sh"
 
 "$mqsim" check -n 50 --out found >check.out 2>check.err
 status=$?
@@ -41,5 +36,4 @@ if [[ -n "$seed" ]]; then
     && ok "mqsim replay $seed reproduces it" || fail "mqsim replay $seed: exit $status"
 fi
 
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+finish

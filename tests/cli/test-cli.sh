@@ -5,10 +5,7 @@
 #   test-cli.sh <path to mqsim>
 set -uo pipefail
 mqsim="$1"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
+source "$(dirname "$0")/../lib/script-test.sh"
 
 expect() {  # expect <status> <stderr/stdout substring> <description> -- command...
   local want_status="$1" want_text="$2" what="$3"; shift 4
@@ -83,5 +80,4 @@ expect 0 "decoded as a fuzzer input" "a fuzzer input that starts like JSON is st
 "$mqsim" check -n 20 --junit report.xml --out out >/dev/null 2>&1
 grep -q "<testsuite name=\"mqsim check\"" report.xml && echo "ok:   JUnit report written" || { echo "FAIL: no JUnit report"; failures=$((failures + 1)); }
 
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+finish

@@ -6,13 +6,9 @@
 #   test-fuzz-campaign.sh <mqsim linked with a planted broker>
 set -uo pipefail
 mqsim="$1"
-work="$(mktemp -d)"
 pid=""
-trap '[[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok:   $*"; }
+source "$(dirname "$0")/../lib/script-test.sh"
+at_exit '[[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null'
 
 # state_field <state file> <field>: a number from a job's state file ({"done":N,"first_seed":...}).
 state_field() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"; }
@@ -127,5 +123,4 @@ else
   fail "shard runs left no state files"
 fi
 
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+finish
