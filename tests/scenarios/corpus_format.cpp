@@ -132,10 +132,15 @@ TEST_CASE("corpus format: a file is 2.1 when a group sets a default or a payload
   REQUIRE(cases.size() == 3);
   for (const auto& c : cases) CHECK(c.format == corpus::Format::v2_1);
   CHECK(cases[1].msgs.at(0).bytes == mqtt::Bytes{0xC0, 0x00});
-  // Told the format, the loader does not guess.
-  CHECK(corpus::load_dir(dir.path.string(), corpus::Format::v2_0).at(0).format == corpus::Format::v2_0);
-  CHECK(load_error(tokens).empty());
+  // Told the format, the loader does not guess: 2.0 cannot read tokens.
+  CHECK(corpus::load_file(hex_only, corpus::Format::v2_1).at(0).format == corpus::Format::v2_1);
   CHECK(corpus::load_file(hex_only, corpus::Format::v2_1).at(0).msgs.at(1).bytes == mqtt::Bytes{0xD0, 0x00});
+  try {
+    corpus::load_file(tokens, corpus::Format::v2_0);
+    FAIL("2.0 read a token");
+  } catch (const corpus::CorpusError& e) {
+    CHECK(std::string(e.what()) == "B.json: group \"g\" test \"n\": msgs[0]: payload: 'r' is not a hex digit");
+  }
 }
 
 TEST_CASE("corpus format 2.1: a group sets ver, connect and expect_disconnect; a test's own value wins") {
@@ -144,7 +149,7 @@ TEST_CASE("corpus format 2.1: a group sets ver, connect and expect_disconnect; a
       {"group": "g", "ver": 5, "connect": false, "expect_disconnect": false, "tests": [
         {"name": "defaults", "msgs": []},
         {"name": "own", "ver": 3, "connect": true, "expect_disconnect": true, "msgs": []}]},
-      {"group": "h", "tests": [{"name": "python defaults", "msgs": [{"type": "send", "payload": "i1"}]}]}])");
+      {"group": "h", "tests": [{"name": "python defaults", "msgs": [{"type": "send", "payload": "c0 00"}]}]}])");
   const auto cases = corpus::load_file(file);
   REQUIRE(cases.size() == 3);
   CHECK(cases[0].ver == 5);
