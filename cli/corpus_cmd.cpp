@@ -87,7 +87,9 @@ int run_corpus(const CorpusArgs& args) {
   const std::string how = options.tcp ? "on " + args.target + " over loopback TCP, all on one broker in order"
                         : args.shared ? std::string("in the simulator, all on one broker in order")
                                       : std::string("in the simulator, each on a fresh broker");
-  std::printf("mqsim corpus: %zu of %zu cases from %s, %s\n", result.verdicts.size(), cases.size(), where.c_str(), how.c_str());
+  // load_dir reads a whole corpus in one format (cases is not empty: a case was selected).
+  const char* format = corpus::format_name(cases.front().format);
+  std::printf("mqsim corpus: %zu of %zu cases from %s (%s format), %s\n", result.verdicts.size(), cases.size(), where.c_str(), format, how.c_str());
   std::printf("%s", corpus::tally_text(result).c_str());
   if (result.worker_restarts > 0) std::printf("(the broker was started again %llu times)\n", static_cast<unsigned long long>(result.worker_restarts));
   print_failures(result);

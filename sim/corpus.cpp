@@ -86,7 +86,157 @@ Bytes parse_hex(const std::string& text, const Where& w, const std::string& at) 
   return out;
 }
 
-Msg parse_msg(const json& m, const Where& w, std::size_t index) {
+// ---------------------------------------------------------------------------------------------
+// The 2.1 payload tokens (parse_tokens), read as the Python's parse_message does.
+
+// White space as Python's int() strips it (str.isspace() over ASCII: the C0 separators too).
+bool int_space(char ch) { return ch == ' ' || (ch >= '\t' && ch <= '\r') || (ch >= '\x1c' && ch <= '\x1f'); }
+// White space as bytes.fromhex() skips it between pairs (Py_ISSPACE).
+bool hex_space(char ch) { return ch == ' ' || (ch >= '\t' && ch <= '\r'); }
+
+struct TokenError {
+  std::string what;
+};
+
+// Python's int(text) in base 10: white space around, one sign, ASCII digits with single
+// underscores between them. Returns the value, which must lie in [0, max] (to_bytes(signed=False)
+// raises below or above; a negative vN makes the Python loop forever).
+std::uint64_t py_int(std::string_view text, std::uint64_t max) {
+  std::size_t begin = 0, end = text.size();
+  while (begin < end && int_space(text[begin])) ++begin;
+  while (end > begin && int_space(text[end - 1])) --end;
+  std::string_view digits = text.substr(begin, end - begin);
+  bool negative = false;
+  if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) {
+    negative = digits[0] == '-';
+    digits.remove_prefix(1);
+  }
+  std::uint64_t value = 0;
+  bool last_was_digit = false;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    const char ch = digits[i];
+    if (ch == '_' && last_was_digit && i + 1 < digits.size()) {
+      last_was_digit = false;
+      continue;
+    }
+    if (ch < '0' || ch > '9') throw TokenError{"not a decimal integer"};
+    const auto digit = static_cast<std::uint64_t>(ch - '0');
+    if (value > (max - digit) / 10) throw TokenError{"out of range (at most " + std::to_string(max) + ")"};
+    value = value * 10 + digit;
+    last_was_digit = true;
+  }
+  if (!last_was_digit) throw TokenError{"not a decimal integer"};
+  if (negative && value != 0) throw TokenError{"negative"};
+  return value;
+}
+
+void put_big_endian(Bytes& out, std::uint64_t value, std::size_t bytes) {
+  assert(bytes <= 8 && (bytes == 8 || value >> (8 * bytes) == 0));
+  for (std::size_t i = bytes; i-- > 0;) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+}
+
+// The variable byte integer loop of parse_message: 7 bits a byte, low first, with no limit of 4.
+void put_varint(Bytes& out, std::uint64_t value) {
+  for (std::size_t guard = 0; guard < 10; ++guard) {  // 2^64 needs ten 7-bit groups
+    auto byte = static_cast<std::uint8_t>(value % 128);
+    value /= 128;
+    if (value > 0) byte |= 0x80;
+    out.push_back(byte);
+    if (value == 0) return;
+  }
+  assert(false && "a 64-bit value takes at most ten bytes");
+}
+
+// bytes.fromhex(part): pairs of hex digits, white space allowed between pairs only.
+void put_fromhex(Bytes& out, std::string_view part) {
+  const auto digit = [](char ch) -> int {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < part.size();) {
+    if (hex_space(part[i])) {
+      ++i;
+      continue;
+    }
+    const int high = digit(part[i]);
+    const int low = i + 1 < part.size() ? digit(part[i + 1]) : -1;
+    if (high < 0 || low < 0) throw TokenError{"invalid hex bytes"};
+    out.push_back(static_cast<std::uint8_t>(high * 16 + low));
+    i += 2;
+  }
+}
+
+// A quoted text from parts[i] on: it takes parts until one ends with a quote, joined by single
+// spaces, and gives the text between the quotes.
+void put_quoted(Bytes& out, const std::vector<std::string_view>& parts, std::size_t i) {
+  std::string text(parts[i].substr(1));
+  if (text.empty()) throw TokenError{"a lone quote (the Python fails on it: IndexError)"};
+  for (std::size_t j = i; text.back() != '\'' && j + 1 < parts.size();) {
+    ++j;
+    text += ' ';
+    text += parts[j];
+  }
+  if (text.back() != '\'') throw TokenError{"incomplete string (no closing quote)"};
+  out.insert(out.end(), text.begin(), text.end() - 1);
+}
+
+void put_token(Bytes& out, const std::vector<std::string_view>& parts, std::size_t i) {
+  const std::string_view part = parts[i];
+  assert(!part.empty());
+  const std::string_view number = part.substr(1);
+  switch (part[0]) {
+    case 'i': put_big_endian(out, py_int(number, 0xFF), 1); break;
+    case 'H': case 'k': case 'm': case 's': put_big_endian(out, py_int(number, 0xFFFF), 2); break;
+    case 'L': put_big_endian(out, py_int(number, 0xFFFF'FFFF), 4); break;
+    case 'v': case 'r': put_varint(out, py_int(number, UINT64_MAX)); break;
+    case '\'': put_quoted(out, parts, i); break;
+    default: put_fromhex(out, part); break;
+  }
+}
+
+// What the 2.0 reader takes (hex digits and the white space it drops); anything else in a
+// payload is a sign of the 2.1 format.
+bool hex_only(const std::string& payload) {
+  return std::all_of(payload.begin(), payload.end(), [](char ch) {
+    return std::isxdigit(static_cast<unsigned char>(ch)) || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+  });
+}
+
+bool group_shows_2_1(const json& group) {
+  if (!group.is_object()) return false;
+  if (group.contains("ver") || group.contains("connect") || group.contains("expect_disconnect")) return true;
+  const auto tests = group.find("tests");
+  if (tests == group.end() || !tests->is_array()) return false;
+  for (const json& t : *tests) {
+    if (!t.is_object() || !t.contains("msgs") || !t["msgs"].is_array()) continue;
+    for (const json& m : t["msgs"]) {
+      if (!m.is_object() || !m.contains("payload") || !m["payload"].is_string()) continue;
+      const bool raw = m.value("type", json()) == "send" || m.value("type", json()) == "recv";
+      if (raw && !hex_only(m["payload"].get<std::string>())) return true;
+    }
+  }
+  return false;
+}
+
+// Malformed parts of the document are not judged here: the parse that follows reports them.
+Format detect_format(const json& doc) {
+  if (!doc.is_array()) return Format::v2_0;
+  const bool v2_1 = std::any_of(doc.begin(), doc.end(), group_shows_2_1);
+  return v2_1 ? Format::v2_1 : Format::v2_0;
+}
+
+Bytes parse_payload(const std::string& text, Format format, const Where& w, const std::string& at) {
+  if (format == Format::v2_0) return parse_hex(text, w, at);
+  try {
+    return parse_tokens(text);
+  } catch (const CorpusError& e) {
+    bad(w, at + "payload: " + e.what());
+  }
+}
+
+Msg parse_msg(const json& m, Format format, const Where& w, std::size_t index) {
   const std::string at = "msgs[" + std::to_string(index) + "]: ";
   if (!m.is_object()) bad(w, at + "must be an object, got " + m.dump());
   Msg msg;
@@ -94,7 +244,7 @@ Msg parse_msg(const json& m, const Where& w, std::size_t index) {
   if (m.contains("comment")) msg.comment = required_string(m, "comment", w, at);
   if (type == "send" || type == "recv") {
     msg.kind = type == "send" ? MsgKind::Send : MsgKind::Recv;
-    msg.bytes = parse_hex(required_string(m, "payload", w, at), w, at);
+    msg.bytes = parse_payload(required_string(m, "payload", w, at), format, w, at);
     return msg;
   }
   if (type != "publish") bad(w, at + "unknown message type \"" + type + "\" (expected send, recv or publish)");
@@ -109,32 +259,53 @@ Msg parse_msg(const json& m, const Where& w, std::size_t index) {
   return msg;
 }
 
-Case parse_case(const json& t, const std::string& file, const std::string& group, std::size_t index) {
+int optional_ver(const json& obj, int fallback, const Where& w) {
+  const auto it = obj.find("ver");
+  if (it == obj.end()) return fallback;
+  if (!it->is_number_integer()) bad(w, "\"ver\" must be an integer, got " + it->dump());
+  return it->get<int>();
+}
+
+// What a test of a group has unless it says otherwise: the Python's defaults, which the 2.1
+// format lets a group set (2.0's Python reads none of these keys from a group).
+struct GroupDefaults {
+  int ver = 4;
+  bool connect = true;
+  bool expect_disconnect = true;
+};
+
+GroupDefaults group_defaults(const json& group, Format format, const Where& in_group) {
+  GroupDefaults d;
+  if (format == Format::v2_0) return d;
+  d.ver = optional_ver(group, d.ver, in_group);
+  d.connect = optional_bool(group, "connect", d.connect, in_group);
+  d.expect_disconnect = optional_bool(group, "expect_disconnect", d.expect_disconnect, in_group);
+  return d;
+}
+
+Case parse_case(const json& t, const std::string& file, const std::string& group, const GroupDefaults& defaults,
+                Format format, std::size_t index) {
   const Where in_group{file, &group};
   if (!t.is_object()) bad(in_group, "tests[" + std::to_string(index) + "] must be an object");
   Case c;
   c.file = file;
   c.group = group;
+  c.format = format;
   c.name = required_string(t, "name", in_group, "tests[" + std::to_string(index) + "]: ");
   const Where w{file, &group, &c.name};
-  if (t.contains("ver")) {
-    if (!t["ver"].is_number_integer()) bad(w, "\"ver\" must be an integer, got " + t["ver"].dump());
-    c.ver = t["ver"].get<int>();
-  }
-  c.connect = optional_bool(t, "connect", true, w);
-  c.expect_disconnect = optional_bool(t, "expect_disconnect", true, w);
+  c.ver = optional_ver(t, defaults.ver, w);
+  c.connect = optional_bool(t, "connect", defaults.connect, w);
+  c.expect_disconnect = optional_bool(t, "expect_disconnect", defaults.expect_disconnect, w);
   // The default CONNECT exists for 3.1, 3.1.1 and 5.0 only (mosq_test.gen_connect).
   if (c.connect && c.ver != 3 && c.ver != 4 && c.ver != 5) bad(w, "\"ver\" must be 3, 4 or 5, got " + std::to_string(c.ver));
   const auto msgs = t.find("msgs");
   if (msgs == t.end() || !msgs->is_array()) bad(w, "\"msgs\" must be a list");
-  for (std::size_t i = 0; i < msgs->size(); ++i) c.msgs.push_back(parse_msg((*msgs)[i], w, i));
+  for (std::size_t i = 0; i < msgs->size(); ++i) c.msgs.push_back(parse_msg((*msgs)[i], format, w, i));
   assert(c.msgs.size() == msgs->size());
   return c;
 }
 
-}  // namespace
-
-std::vector<Case> load_file(const std::string& path) {
+json read_doc(const std::string& path) {
   const std::string file = std::filesystem::path(path).filename().string();
   const Where w{file};
   std::ifstream in(path);
@@ -146,6 +317,12 @@ std::vector<Case> load_file(const std::string& path) {
     bad(w, std::string("malformed JSON: ") + e.what());
   }
   if (!doc.is_array()) bad(w, "the top level must be a list of groups");
+  return doc;
+}
+
+std::vector<Case> parse_doc(const json& doc, const std::string& file, Format format) {
+  assert(doc.is_array());
+  const Where w{file};
   std::vector<Case> cases;
   for (std::size_t g = 0; g < doc.size(); ++g) {
     const json& group = doc[g];
@@ -153,14 +330,47 @@ std::vector<Case> load_file(const std::string& path) {
     const std::string name = required_string(group, "group", w, "group " + std::to_string(g) + ": ");
     const Where in_group{file, &name};
     if (optional_bool(group, "disable", false, in_group)) continue;
+    const GroupDefaults defaults = group_defaults(group, format, in_group);
     const auto tests = group.find("tests");
     if (tests == group.end() || !tests->is_array()) bad(in_group, "\"tests\" must be a list");
-    for (std::size_t i = 0; i < tests->size(); ++i) cases.push_back(parse_case((*tests)[i], file, name, i));
+    for (std::size_t i = 0; i < tests->size(); ++i) cases.push_back(parse_case((*tests)[i], file, name, defaults, format, i));
   }
   return cases;
 }
 
-std::vector<Case> load_dir(const std::string& dir) {
+}  // namespace
+
+const char* format_name(Format f) { return f == Format::v2_1 ? "2.1" : "2.0"; }
+
+Bytes parse_tokens(std::string_view payload) {
+  // str.split(" "): every single space splits, so two in a row leave an empty part.
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const std::size_t space = payload.find(' ', start);
+    parts.push_back(payload.substr(start, space == std::string_view::npos ? std::string_view::npos : space - start));
+    if (space == std::string_view::npos) break;
+    start = space + 1;
+  }
+  assert(!parts.empty());
+  Bytes out;
+  // Every part is read in turn, also those a quoted text took (see corpus.h).
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].empty()) continue;
+    try {
+      put_token(out, parts, i);
+    } catch (const TokenError& e) {
+      throw CorpusError("part " + std::to_string(i + 1) + " \"" + std::string(parts[i]) + "\": " + e.what);
+    }
+  }
+  return out;
+}
+
+std::vector<Case> load_file(const std::string& path, std::optional<Format> format) {
+  const json doc = read_doc(path);
+  return parse_doc(doc, std::filesystem::path(path).filename().string(), format.value_or(detect_format(doc)));
+}
+
+std::vector<Case> load_dir(const std::string& dir, std::optional<Format> format) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) throw CorpusError(dir + ": no such corpus directory");
   std::vector<std::string> names;
@@ -171,9 +381,12 @@ std::vector<Case> load_dir(const std::string& dir) {
   if (ec) throw CorpusError(dir + ": cannot list: " + ec.message());
   if (names.empty()) throw CorpusError(dir + ": no *.json corpus files here");
   std::sort(names.begin(), names.end());  // byte order, like Python's sorted()
+  std::vector<json> docs;
+  for (const auto& name : names) docs.push_back(read_doc((std::filesystem::path(dir) / name).string()));
+  if (!format) format = std::any_of(docs.begin(), docs.end(), [](const json& d) { return detect_format(d) == Format::v2_1; }) ? Format::v2_1 : Format::v2_0;
   std::vector<Case> cases;
-  for (const auto& name : names) {
-    auto more = load_file((std::filesystem::path(dir) / name).string());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    auto more = parse_doc(docs[i], names[i], *format);
     cases.insert(cases.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
   return cases;
@@ -240,9 +453,11 @@ Bytes default_connect(const std::string& client_id, int ver) {
 }
 
 // gen_connack(rc=0, proto_ver=ver): under 5.0 with the properties the Python expects from a
-// default Mosquitto, Topic Alias Maximum 10 and Receive Maximum 20.
-Bytes default_connack(int ver) {
-  if (ver == 5) return {0x20, 0x09, 0x00, 0x00, 0x06, 0x22, 0x00, 0x0A, 0x21, 0x00, 0x14};
+// default Mosquitto, Topic Alias Maximum 10 and Receive Maximum 20, and, in 2.1's mosq_test,
+// Maximum Packet Size 2000000 (0x1E8480) between them.
+Bytes default_connack(int ver, Format format) {
+  if (ver == 5 && format == Format::v2_0) return {0x20, 0x09, 0x00, 0x00, 0x06, 0x22, 0x00, 0x0A, 0x21, 0x00, 0x14};
+  if (ver == 5) return {0x20, 0x0E, 0x00, 0x00, 0x0B, 0x22, 0x00, 0x0A, 0x27, 0x00, 0x1E, 0x84, 0x80, 0x21, 0x00, 0x14};
   return {0x20, 0x02, 0x00, 0x00};
 }
 
@@ -339,7 +554,7 @@ class SequenceRun {
       open(client_, decode_version(c.ver));
       if (c.connect) {
         send(client_, default_connect(c.full_name(), c.ver), "default connect");
-        expect(client_, default_connack(c.ver), "default connack");
+        expect(client_, default_connack(c.ver, c.format), "default connack");
       }
       for (std::size_t i = 0; i < c.msgs.size(); ++i) play_msg(c.msgs[i], i);
       if (c.expect_disconnect) expect_closed();
@@ -457,7 +672,7 @@ class SequenceRun {
     const std::string who = what + " helper";
     open(helper_, mqtt::Version::v311);
     send(helper_, default_connect("helper", 4), who + " connect");
-    expect(helper_, default_connack(4), who + " connack");
+    expect(helper_, default_connack(4, Format::v2_0), who + " connack");  // 3.1.1: the same in both
     send(helper_, helper_publish(m), who + " publish");
     if (m.qos == 1) expect(helper_, {0x40, 0x02, 0x00, 0x01}, who + " puback");
     if (m.qos == 2) {

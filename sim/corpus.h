@@ -23,6 +23,15 @@
 //     a new connection, where everything sent before the first wait arrives before the broker's
 //     first read (it must accept first). Both were measured on the real daemon.
 //
+// Two formats, those of two versions of that Python (a corpus is read in one of them, see
+// load_dir):
+//   - 2.0 (Mosquitto 2.0.x): a "send"/"recv" payload is hex, its spaces removed
+//     (bytes.fromhex(p.replace(" ", ""))); "ver", "connect", "expect_disconnect" are per test;
+//     the default v5 CONNACK has Topic Alias Maximum 10 and Receive Maximum 20;
+//   - 2.1 (Mosquitto 2.1.x): a payload is a list of space-separated tokens (parse_tokens); the
+//     three keys may also be set per group (a test's own value wins); the default v5 CONNACK
+//     adds Maximum Packet Size 2000000 between the two (2.1's mosq_test.gen_connack).
+//
 // The corpus files are read at run time from the tree the build uses; nothing of them (nor of
 // the Python) is copied here. By default every case gets a fresh broker; `shared_broker` runs the
 // whole selection against one broker, in order, as the Python does (later cases then see what
@@ -53,6 +62,10 @@ constexpr std::uint64_t kTcpPollMs = 10;              // TCP target: how often a
 constexpr std::uint32_t kTcpIdleQuietMs = 1;          // TCP target: quiet that ends a settle (daemon idle)
 constexpr std::size_t kMaxJobs = 8;                   // simulator: processes playing cases at once
 
+// Which msg_sequence_test.py the corpus was written for (see the top of this file).
+enum class Format : std::uint8_t { v2_0, v2_1 };
+const char* format_name(Format f);  // "2.0", "2.1"
+
 enum class MsgKind : std::uint8_t { Send, Recv, Publish };
 
 struct Msg {
@@ -71,6 +84,7 @@ struct Case {
   int ver = 4;                  // protocol level of the default CONNECT/CONNACK (3, 4 or 5)
   bool connect = true;          // send the default CONNECT and expect the default CONNACK first
   bool expect_disconnect = true;
+  Format format = Format::v2_0;  // decides the default CONNACK (and how the payloads were read)
   std::vector<Msg> msgs;
 
   // The Python's test name, which is also the default CONNECT's client id.
@@ -84,12 +98,27 @@ class CorpusError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A 2.1 payload as 2.1's parse_message reads it: split on single spaces, empty parts skipped,
+// each part by its first character:
+//   iN 1 byte, HN kN mN sN 2 bytes, LN 4 bytes (N decimal, as Python's int(), big-endian);
+//   vN rN N as a variable byte integer (7 bits a byte, low first; N may exceed 2^28 - 1 there);
+//   'text' the UTF-8 bytes of text;   anything else: hex (bytes.fromhex of the part).
+// A quoted text may hold spaces ('a b'), but, as in the Python (whose `for i in range(..)` does
+// not skip the parts the text took), every part after the first is then read again as a token
+// of its own. Input the Python cannot read (it raises, or loops forever on a negative vN) is a
+// CorpusError whose what() names the part; so is an N above 2^64 - 1, which Python would take.
+mqtt::Bytes parse_tokens(std::string_view payload);
+
 // One corpus file, its cases in file order (groups marked "disable" are skipped, as the Python
-// does). Throws CorpusError.
-std::vector<Case> load_file(const std::string& path);
+// does), in `format`, else in the format its content shows: 2.1 when a group sets "ver",
+// "connect" or "expect_disconnect", or a "send"/"recv" payload holds a character that is neither
+// a hex digit nor white space (2.0 cannot read it); else 2.0 (a 2.0 Python ignores group keys,
+// and plain hex in even-length parts reads the same in both). Throws CorpusError.
+std::vector<Case> load_file(const std::string& path, std::optional<Format> format = std::nullopt);
 // Every *.json directly in `dir`, files in byte order of their names (the Python's sorted()).
-// Throws CorpusError.
-std::vector<Case> load_dir(const std::string& dir);
+// A corpus is one version's: when no format is given, every file is read in 2.1 if any file
+// shows 2.1 (a 2.1 file of plain hex must still expect 2.1's default CONNACK). Throws CorpusError.
+std::vector<Case> load_dir(const std::string& dir, std::optional<Format> format = std::nullopt);
 
 struct CaseResult {
   bool passed = false;
