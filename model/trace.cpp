@@ -101,17 +101,16 @@ Trace Trace::parse(std::string_view wire) {
     if (e.kind == EventKind::Send || e.kind == EventKind::Recv) {
       const auto* bytes = reinterpret_cast<const std::uint8_t*>(e.data.data());
       // A connection speaks the version its CONNECT announced (byte 6 + name length, 3.1.2.2).
-      std::optional<mqtt::DecodeResult> as_v5;
+      bool read_as_v5 = false;
       if (e.kind == EventKind::Send && size >= 2 && (bytes[0] >> 4) == 1) {
-        as_v5 = mqtt::decode({bytes, size}, mqtt::Version::v5);
-        if (as_v5->ok()) conn_version[e.conn] = as_v5->packet->protocol_level == 4 ? mqtt::Version::v311 : mqtt::Version::v5;
+        e.decode_error = mqtt::decode_into({bytes, size}, mqtt::Version::v5, e.packet);
+        read_as_v5 = true;
+        if (e.packet) conn_version[e.conn] = e.packet->protocol_level == 4 ? mqtt::Version::v311 : mqtt::Version::v5;
       }
       const auto version = conn_version.find(e.conn);
       e.version = version == conn_version.end() ? mqtt::Version::v5 : version->second;
       // A 5.0 CONNECT is decoded once: the look above already read it as the connection speaks.
-      auto r = as_v5 && e.version == mqtt::Version::v5 ? std::move(*as_v5) : mqtt::decode({bytes, size}, e.version);
-      if (r.ok()) e.packet = std::move(r.packet);
-      else e.decode_error = r.error;
+      if (!read_as_v5 || e.version != mqtt::Version::v5) e.decode_error = mqtt::decode_into({bytes, size}, e.version, e.packet);
     }
   }
   return t;

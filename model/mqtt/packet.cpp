@@ -890,39 +890,38 @@ std::string check_type_and_flags(u8 type, u8 flags, bool v5) {
          ", must be " + hex_byte(expected) + (v5 ? " [MQTT-2.1.3-1]" : " [MQTT-2.2.2-1]");
 }
 
-DecodeResult failure(std::string error) {
-  DecodeResult result;
-  result.error = std::move(error);
-  return result;
-}
-
 }  // namespace
 
-DecodeResult decode(std::span<const std::uint8_t> frame, Version version) {
+std::string decode_into(std::span<const std::uint8_t> frame, Version version, std::optional<Packet>& packet) {
+  packet.reset();
   const FixedHeader header = parse_fixed_header(frame);
   switch (header.probe.status) {
-    case FrameProbe::Status::Malformed: return failure(header.probe.error);
+    case FrameProbe::Status::Malformed: return header.probe.error;
     case FrameProbe::Status::NeedMore:
-      return failure("frame: incomplete packet (have " + count_of(frame.size(), "byte") + ")");
+      return "frame: incomplete packet (have " + count_of(frame.size(), "byte") + ")";
     case FrameProbe::Status::Complete: break;
   }
   if (header.probe.frame_size != frame.size()) {
-    return failure("frame: " + count_of(frame.size() - header.probe.frame_size, "byte") +
-                   " after the end of the packet");
+    return "frame: " + count_of(frame.size() - header.probe.frame_size, "byte") + " after the end of the packet";
   }
   const bool v5 = version == Version::v5;
   const u8 type = frame[0] >> 4, flags = frame[0] & 0x0F;
-  if (std::string bad = check_type_and_flags(type, flags, v5); !bad.empty()) return failure(bad);
+  if (std::string bad = check_type_and_flags(type, flags, v5); !bad.empty()) return bad;
 
-  Packet packet;
-  packet.type = static_cast<PacketType>(type);
-  Reader r(frame.subspan(header.header_bytes), packet_type_name(packet.type), v5);
-  if (decode_body(r, packet, flags) && r.left() > 0) {
+  Packet& p = packet.emplace();
+  p.type = static_cast<PacketType>(type);
+  Reader r(frame.subspan(header.header_bytes), packet_type_name(p.type), v5);
+  if (decode_body(r, p, flags) && r.left() > 0) {
     r.fail_packet(count_of(r.left(), "trailing byte") + " after the last field");
   }
-  if (!r.ok()) return failure(r.error());
+  if (r.ok()) return {};
+  packet.reset();
+  return r.error();
+}
+
+DecodeResult decode(std::span<const std::uint8_t> frame, Version version) {
   DecodeResult result;
-  result.packet = std::move(packet);
+  result.error = decode_into(frame, version, result.packet);
   return result;
 }
 
