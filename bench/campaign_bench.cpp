@@ -1,11 +1,15 @@
 // Campaign throughput, measured in one run and printed as a table:
 //   - schedules per second on one core for the standard generated mix, through the persistent
-//     worker exactly as `mqsim check` runs them (generation + run + model + transport);
+//     worker exactly as `mqsim check` runs them (generation + run + model + transport), both per
+//     wall second and per CPU second (parent + worker): on a shared machine the wall figure
+//     mostly measures the other jobs, the CPU one what a core of our own would do;
 //   - where the time goes, in process: generating, Mosquitto's own code, the simulator around it,
 //     the model;
 //   - scaling of independent jobs (what `mqsim fuzz --jobs N` does): 1 vs 2 processes.
 // Targets are printed beside the figures, never asserted (the machines are shared and noisy).
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -26,22 +30,49 @@ using Clock = std::chrono::steady_clock;
 
 double since_s(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Evaluates `count` seeds from `first` in a persistent worker; returns schedules/s.
-double worker_rate(std::uint64_t first, std::uint64_t count) {
-  props::Evaluator ev(20'000);
-  const auto t0 = Clock::now();
-  for (std::uint64_t s = first; s < first + count; ++s) ev.evaluate_seed(s, 100, 100, std::nullopt);
-  return double(count) / since_s(t0);
+double process_cpu_s() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+// CPU time of the children this process has waited for.
+double children_cpu_s() {
+  rusage ru;
+  getrusage(RUSAGE_CHILDREN, &ru);
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+struct Rate {
+  double per_wall_s = 0;
+  double per_cpu_s = 0;   // parent + worker CPU time
+};
+
+// Evaluates `count` seeds from `first` in a persistent worker.
+Rate worker_rate(std::uint64_t first, std::uint64_t count) {
+  const double cpu0 = process_cpu_s(), children0 = children_cpu_s();
+  Clock::time_point t0;
+  double wall_s = 0;
+  {
+    props::Evaluator ev(20'000);
+    t0 = Clock::now();
+    for (std::uint64_t s = first; s < first + count; ++s) ev.evaluate_seed(s, 100, 100, std::nullopt);
+    wall_s = since_s(t0);
+  }  // the worker is stopped and waited for here: its CPU time is in RUSAGE_CHILDREN now
+  const double cpu_s = process_cpu_s() - cpu0 + children_cpu_s() - children0;
+  return {double(count) / wall_s, double(count) / cpu_s};
 }
 
 struct Split {
-  double generate_s = 0, run_s = 0, broker_s = 0, model_s = 0;
+  double generate_s = 0, run_s = 0, broker_s = 0, parse_s = 0, model_s = 0;
+  double cpu_s = 0;   // process CPU time of the whole loop
   std::uint64_t schedules = 0, ops = 0, virtual_ms = 0;
 };
 
 Split split_in_process(std::uint64_t first, std::uint64_t count) {
   Split sp;
   BrokerHost::set_profiling(true);
+  const double cpu0 = process_cpu_s();
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
     auto t0 = Clock::now();
     Schedule s = props::schedule_for_seed(seed).value();
@@ -51,9 +82,16 @@ Split split_in_process(std::uint64_t first, std::uint64_t count) {
     SimConfig c;
     c.mosquitto_conf = s.mosquitto_conf;
     c.seed = s.seed;
-    auto r = run(c, [&](Sim& sim) { execute(s, sim); }, RunOptions{.fork = false});
+    // As a campaign does it: the run answers with the trace's wire form, the parent parses it.
+    std::string answer = run_answer(c, [&](Sim& sim) { execute(s, sim); });
     sp.run_s += since_s(t0);
     sp.broker_s += double(BrokerHost::broker_ns() - broker_before) / 1e9;
+    t0 = Clock::now();
+    WorkerReply reply;
+    reply.status = WorkerReply::Status::Ok;
+    reply.bytes = std::move(answer);
+    auto r = from_worker_reply(std::move(reply));
+    sp.parse_s += since_s(t0);
     t0 = Clock::now();
     auto cfg = model::parse_broker_config(s.mosquitto_conf);
     model::check(r.trace, *cfg, model::CheckOptions{.liveness = s.liveness});
@@ -62,6 +100,7 @@ Split split_in_process(std::uint64_t first, std::uint64_t count) {
     sp.ops += s.ops.size();
     if (!r.trace.events().empty()) sp.virtual_ms += r.trace.events().back().time_ms;
   }
+  sp.cpu_s = process_cpu_s() - cpu0;
   BrokerHost::set_profiling(false);
   return sp;
 }
@@ -97,21 +136,28 @@ int main(int argc, char** argv) {
   BrokerHost::prepare_process();
   std::printf("mqsim campaign benchmark (%llu schedules per figure, nproc %ld)\n\n", static_cast<unsigned long long>(n), sysconf(_SC_NPROCESSORS_ONLN));
 
-  const double rate1 = worker_rate(1, n);
+  const Rate rate1 = worker_rate(1, n);
   const Split sp = split_in_process(1, n);
-  const double total = sp.generate_s + sp.run_s + sp.model_s;
-  std::printf("where the time goes, in process (%llu schedules, %llu steps, %.0f virtual s):\n",
-              static_cast<unsigned long long>(sp.schedules), static_cast<unsigned long long>(sp.ops), double(sp.virtual_ms) / 1000);
-  std::printf("  %-28s %6.1f%%  (%.1f us per schedule)\n", "Mosquitto's code", 100 * sp.broker_s / total, 1e6 * sp.broker_s / double(n));
-  std::printf("  %-28s %6.1f%%  (%.1f us)\n", "simulator (clients, net, reset)", 100 * (sp.run_s - sp.broker_s) / total, 1e6 * (sp.run_s - sp.broker_s) / double(n));
-  std::printf("  %-28s %6.1f%%  (%.1f us)\n", "model check", 100 * sp.model_s / total, 1e6 * sp.model_s / double(n));
-  std::printf("  %-28s %6.1f%%  (%.1f us)\n\n", "schedule generation", 100 * sp.generate_s / total, 1e6 * sp.generate_s / double(n));
+  const double total = sp.generate_s + sp.run_s + sp.parse_s + sp.model_s;
+  // Shares come from wall clocks around each piece; the us are those shares of the loop's CPU
+  // time, so that a loaded machine does not inflate them.
+  const double cpu_us = 1e6 * sp.cpu_s / double(n);
+  std::printf("where the time goes, in process (%llu schedules, %llu steps, %.0f virtual s; %.0f us CPU per schedule):\n",
+              static_cast<unsigned long long>(sp.schedules), static_cast<unsigned long long>(sp.ops), double(sp.virtual_ms) / 1000, cpu_us);
+  const auto piece = [&](const char* what, double s) { std::printf("  %-34s %6.1f%%  (%.1f us CPU per schedule)\n", what, 100 * s / total, cpu_us * s / total); };
+  piece("Mosquitto's code", sp.broker_s);
+  piece("simulator (clients, net, reset)", sp.run_s - sp.broker_s);
+  piece("trace parse (the parent's)", sp.parse_s);
+  piece("model check", sp.model_s);
+  piece("schedule generation", sp.generate_s);
+  std::printf("\n");
 
   const double j1 = jobs_rate(1, n / 2);
   const double j2 = jobs_rate(2, n / 2);
   std::printf("summary\n");
   row("figure", "target", "measured", "verdict");
-  row("schedules/s, one core, worker (as mqsim check)", ">= 2000", fmt("%.0f", rate1), rate1 >= 2000 ? "PASS" : "MISS");
+  row("schedules/s, one core, worker (as mqsim check)", ">= 2000", fmt("%.0f", rate1.per_wall_s), rate1.per_wall_s >= 2000 ? "PASS" : "MISS");
+  row("schedules per CPU second (parent + worker)", ">= 2000", fmt("%.0f", rate1.per_cpu_s), rate1.per_cpu_s >= 2000 ? "PASS" : "MISS");
   row("schedules/s, in process, no transport", "-", fmt("%.0f", double(n) / total), "-");
   row("--jobs 1: schedules/s", "-", fmt("%.0f", j1), "-");
   row("--jobs 2: schedules/s", "-", fmt("%.0f", j2), "-");

@@ -381,9 +381,13 @@ void Walker::on_publish_out(std::size_t idx, Conn& c, const mqtt::Packet& p_in) 
   const Event& e = ev_[idx];
   if (!c.accepted || c.session == kNever) return;  // before CONNACK: reported as MQTT-3.2.0-1
   Session& s = sessions_[c.session];
-  mqtt::Packet p = p_in;
+  const auto alias = c.version == mqtt::Version::v5 ? prop_number(p_in.properties, mqtt::prop::TopicAlias) : std::nullopt;
+  // Only a PUBLISH that names its topic by an alias is copied (to put the topic in).
+  std::optional<mqtt::Packet> aliased;
+  if (alias && p_in.topic.empty()) aliased = p_in;
+  const mqtt::Packet& p = aliased ? *aliased : p_in;
   if (c.version == mqtt::Version::v5) {
-    if (const auto alias = prop_number(p.properties, mqtt::prop::TopicAlias)) {
+    if (alias) {
       count("topic_alias.out");
       if (c.client_alias_max == 0 || *alias == 0 || *alias > c.client_alias_max) {
         violate(idx, e.client, c.client_alias_max == 0 ? "MQTT-3.1.2-27" : "MQTT-3.3.2-11",
@@ -392,7 +396,7 @@ void Walker::on_publish_out(std::size_t idx, Conn& c, const mqtt::Packet& p_in) 
         return;
       }
       if (!p.topic.empty()) c.alias_out[static_cast<std::uint16_t>(*alias)] = p.topic;
-      else if (auto it = c.alias_out.find(static_cast<std::uint16_t>(*alias)); it != c.alias_out.end()) p.topic = it->second;
+      else if (auto it = c.alias_out.find(static_cast<std::uint16_t>(*alias)); it != c.alias_out.end()) aliased->topic = it->second;
       else {
         violate(idx, e.client, "MQTT-3.3.2-7", "an alias set on this connection", "an unknown Topic Alias");
         return;

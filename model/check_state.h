@@ -10,10 +10,13 @@
 // Must never: read the broker's log, or decide anything from Mosquitto's behaviour.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
+#include <queue>
 #include <set>
 #include <string>
 #include <vector>
@@ -251,6 +254,41 @@ struct Deadline {
   std::uint32_t other_conn = 0;
 };
 
+// The deadlines not reached yet, in a heap by due time: every event looks at the earliest only.
+// A deadline's allowance for its connection's latency may still grow after it is made (later
+// latency delays the answer too), so its place in the heap is a lower bound: take_due re-checks
+// it then and puts it back when the allowance moved it later.
+class DeadlineQueue {
+ public:
+  void push_back(Deadline d);
+  // Removes the deadlines with due_ms + extra_ms(d) < now_ms and returns them in the order they
+  // were made (a tie of violations at one event goes to the first-made deadline).
+  template <typename ExtraMs>
+  std::vector<Deadline> take_due(std::uint64_t now_ms, const ExtraMs& extra_ms);
+
+ private:
+  using Entry = std::pair<std::uint64_t, std::size_t>;   // (lower bound of the due time, index in made_)
+  std::vector<Deadline> made_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> open_;
+};
+
+template <typename ExtraMs>
+std::vector<Deadline> DeadlineQueue::take_due(std::uint64_t now_ms, const ExtraMs& extra_ms) {
+  std::vector<std::size_t> due;
+  while (!open_.empty() && open_.top().first < now_ms) {
+    const std::size_t i = open_.top().second;
+    open_.pop();
+    const std::uint64_t due_ms = made_[i].due_ms + extra_ms(made_[i]);
+    if (due_ms < now_ms) due.push_back(i);
+    else open_.emplace(due_ms, i);   // the allowance only grows: due_ms is the new lower bound
+  }
+  std::sort(due.begin(), due.end());
+  std::vector<Deadline> out;
+  out.reserve(due.size());
+  for (std::size_t i : due) out.push_back(std::move(made_[i]));
+  return out;
+}
+
 class Walker {
  public:
   Walker(const Trace& trace, const BrokerConfig& config, const CheckOptions& options);
@@ -363,7 +401,7 @@ class Walker {
   std::vector<Sub> subs_;
   std::vector<RetainedOffer> offers_;
   std::map<std::string, std::vector<std::size_t>> retained_;   // topic -> retain=1 Msg ids
-  std::vector<Deadline> deadlines_;
+  DeadlineQueue deadlines_;
   std::map<std::pair<std::size_t, std::string>, std::vector<SharedPick>> shared_picks_;  // (msg, group) -> members
   std::map<std::uint32_t, std::uint64_t> seq_by_conn_;
   std::size_t broker_exit_idx_ = kNever;

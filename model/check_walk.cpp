@@ -387,19 +387,19 @@ void Walker::answer_request(std::size_t idx, Conn& c, mqtt::PacketType type, std
   c.pending.erase(it);
 }
 
+void DeadlineQueue::push_back(Deadline d) {
+  open_.emplace(d.due_ms, made_.size());
+  made_.push_back(std::move(d));
+}
+
 void Walker::expire_deadlines(std::size_t idx) {
   const std::uint64_t now = ev_[idx].time_ms;
-  std::vector<Deadline> due;
-  std::vector<Deadline> keep;
-  for (auto& d : deadlines_) {
-    // Latency set after the deadline was made still delays the answer (bytes keep their order).
+  // Latency set after the deadline was made still delays the answer (bytes keep their order).
+  const auto extra_ms = [&](const Deadline& d) -> std::uint64_t {
     const Conn* c = find_conn(d.conn);
-    const std::uint64_t extra_ms = c ? 2ull * c->max_latency_ms : 0;
-    (d.due_ms + extra_ms < now ? due : keep).push_back(d);
-  }
-  if (due.empty()) return;
-  deadlines_ = std::move(keep);
-  for (const auto& d : due) check_deadline(d, idx);
+    return c ? 2ull * c->max_latency_ms : 0;
+  };
+  for (const auto& d : deadlines_.take_due(now, extra_ms)) check_deadline(d, idx);
 }
 
 void Walker::check_deadline(const Deadline& d, std::size_t idx) {

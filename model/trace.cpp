@@ -35,6 +35,17 @@ const char* direction(EventKind kind) {
   }
 }
 
+// The number of whole records at the front of `wire` (a tail truncated by a crash is not one).
+std::size_t whole_records(std::string_view wire) {
+  std::size_t n = 0;
+  for (std::size_t at = 0; wire.size() - at >= kRecordHeaderBytes; ++n) {
+    const auto size = get<std::uint32_t>(wire.data() + at + 17);
+    if (wire.size() - at - kRecordHeaderBytes < size) break;
+    at += kRecordHeaderBytes + size;
+  }
+  return n;
+}
+
 }  // namespace
 
 const char* event_kind_name(EventKind kind) {
@@ -71,13 +82,15 @@ void TraceWriter::add(std::uint64_t time_ms, std::uint32_t client, std::uint32_t
 
 Trace Trace::parse(std::string_view wire) {
   Trace t;
+  // Events are large (a decoded packet each): built in place, in a vector sized once.
+  const std::size_t count = whole_records(wire);
+  t.events_.reserve(count);
   std::map<std::uint32_t, mqtt::Version> conn_version;
   std::size_t at = 0;
-  while (wire.size() - at >= kRecordHeaderBytes) {
+  for (std::size_t n = 0; n < count; ++n) {
     const char* p = wire.data() + at;
     const auto size = get<std::uint32_t>(p + 17);
-    if (wire.size() - at - kRecordHeaderBytes < size) break;  // truncated by a crash
-    Event e;
+    Event& e = t.events_.emplace_back();
     e.time_ms = get<std::uint64_t>(p);
     e.client = get<std::uint32_t>(p + 8);
     e.conn = get<std::uint32_t>(p + 12);
@@ -88,16 +101,17 @@ Trace Trace::parse(std::string_view wire) {
     if (e.kind == EventKind::Send || e.kind == EventKind::Recv) {
       const auto* bytes = reinterpret_cast<const std::uint8_t*>(e.data.data());
       // A connection speaks the version its CONNECT announced (byte 6 + name length, 3.1.2.2).
+      bool read_as_v5 = false;
       if (e.kind == EventKind::Send && size >= 2 && (bytes[0] >> 4) == 1) {
-        auto r = mqtt::decode({bytes, size}, mqtt::Version::v5);
-        if (r.ok()) conn_version[e.conn] = r.packet->protocol_level == 4 ? mqtt::Version::v311 : mqtt::Version::v5;
+        e.decode_error = mqtt::decode_into({bytes, size}, mqtt::Version::v5, e.packet);
+        read_as_v5 = true;
+        if (e.packet) conn_version[e.conn] = e.packet->protocol_level == 4 ? mqtt::Version::v311 : mqtt::Version::v5;
       }
-      e.version = conn_version.count(e.conn) ? conn_version[e.conn] : mqtt::Version::v5;
-      auto r = mqtt::decode({bytes, size}, e.version);
-      if (r.ok()) e.packet = std::move(r.packet);
-      else e.decode_error = r.error;
+      const auto version = conn_version.find(e.conn);
+      e.version = version == conn_version.end() ? mqtt::Version::v5 : version->second;
+      // A 5.0 CONNECT is decoded once: the look above already read it as the connection speaks.
+      if (!read_as_v5 || e.version != mqtt::Version::v5) e.decode_error = mqtt::decode_into({bytes, size}, e.version, e.packet);
     }
-    t.events_.push_back(std::move(e));
   }
   return t;
 }

@@ -455,6 +455,17 @@ FrameProbe probe_frame(std::span<const std::uint8_t> stream) {
 
 namespace {
 
+// The name of a field in an error text, in up to three pieces that are joined only when a text is
+// made: decoding a well-formed packet (the common case) builds no error strings.
+struct Field {
+  Field(const char* a) : a(a) {}                      // NOLINT: implicit, as a plain name
+  Field(const std::string& a) : a(a) {}               // NOLINT
+  Field(std::string_view a) : a(a) {}                 // NOLINT
+  Field(std::string_view a, std::string_view b, std::string_view c = {}) : a(a), b(b), c(c) {}
+  std::string text() const { return std::string(a).append(b).append(c); }
+  std::string_view a, b, c;
+};
+
 // A cursor over the bytes of one packet (or of one property block) that records the first
 // failure as "<PACKET>: <field>: <what>".
 class Reader {
@@ -472,8 +483,8 @@ class Reader {
   const char* cite(const char* v5_ref, const char* v311_ref) const { return v5_ ? v5_ref : v311_ref; }
 
   // Only the first failure is kept: anything after it is a consequence.
-  bool fail(std::string_view field, std::string_view what) {
-    if (ok()) error_ = std::string(packet_) + ": " + std::string(field) + ": " + std::string(what);
+  bool fail(const Field& field, std::string_view what) {
+    if (ok()) error_ = std::string(packet_) + ": " + field.text() + ": " + std::string(what);
     return false;
   }
   bool fail_packet(std::string_view what) {
@@ -481,24 +492,24 @@ class Reader {
     return false;
   }
 
-  bool byte(std::string_view field, u8& out) {
+  bool byte(const Field& field, u8& out) {
     if (!need(field, 1, "byte")) return false;
     out = data_[pos_++];
     return true;
   }
-  bool two(std::string_view field, u16& out) {
+  bool two(const Field& field, u16& out) {
     if (!need(field, 2, "two-byte integer")) return false;
     out = static_cast<u16>((data_[pos_] << 8) | data_[pos_ + 1]);
     pos_ += 2;
     return true;
   }
-  bool four(std::string_view field, u32& out) {
+  bool four(const Field& field, u32& out) {
     if (!need(field, 4, "four-byte integer")) return false;
     out = 0;
     for (int i = 0; i < 4; ++i) out = (out << 8) | data_[pos_++];
     return true;
   }
-  bool varint(std::string_view field, u32& out) {
+  bool varint(const Field& field, u32& out) {
     std::size_t used = 0;
     switch (read_varint(data_.subspan(pos_), used, out)) {
       case VarIntRead::Ok: pos_ += used; return true;
@@ -507,8 +518,8 @@ class Reader {
     }
     return false;
   }
-  bool binary(std::string_view field, std::string& out) { return prefixed(field, "binary data", out); }
-  bool utf8(std::string_view field, std::string& out);
+  bool binary(const Field& field, std::string& out) { return prefixed(field, "binary data", out); }
+  bool utf8(const Field& field, std::string& out);
   void rest(std::string& out) {
     out.assign(data_.begin() + static_cast<std::ptrdiff_t>(pos_), data_.end());
     pos_ = data_.size();
@@ -527,14 +538,14 @@ class Reader {
   }
 
  private:
-  bool need(std::string_view field, std::size_t n, std::string_view kind) {
+  bool need(const Field& field, std::size_t n, std::string_view kind, std::string_view kind_suffix = {}) {
     if (left() >= n) return true;
-    return fail(field, "truncated " + std::string(kind) + " (need " + count_of(n, "byte") +
+    return fail(field, "truncated " + std::string(kind) + std::string(kind_suffix) + " (need " + count_of(n, "byte") +
                            ", have " + std::to_string(left()) + ")");
   }
-  bool prefixed(std::string_view field, std::string_view kind, std::string& out) {
+  bool prefixed(const Field& field, std::string_view kind, std::string& out) {
     u16 n = 0;
-    if (!need(field, 2, std::string(kind) + " length")) return false;
+    if (!need(field, 2, kind, " length")) return false;
     n = static_cast<u16>((data_[pos_] << 8) | data_[pos_ + 1]);
     pos_ += 2;
     if (!need(field, n, kind)) return false;
@@ -551,9 +562,10 @@ class Reader {
   std::string error_;
 };
 
-bool Reader::utf8(std::string_view field, std::string& out) {
+bool Reader::utf8(const Field& field, std::string& out) {
   if (!prefixed(field, "UTF-8 string", out)) return false;
   const Utf8Check check = check_utf8(out);
+  if (check.fault == Utf8Fault::None) return true;
   const std::string at = " at offset " + std::to_string(check.offset) + " ";
   switch (check.fault) {
     case Utf8Fault::None: return true;
@@ -575,7 +587,7 @@ bool may_repeat(u8 id, u32 where) {
 }
 
 bool read_property_value(Reader& r, const PropertyInfo& info, u32 where, Property& p) {
-  const std::string field = std::string(where == kWillSet ? "will property " : "property ") + info.name;
+  const Field field(where == kWillSet ? "will property " : "property ", info.name);
   switch (info.form) {
     case PropertyForm::Byte: {
       u8 b = 0;
@@ -594,7 +606,7 @@ bool read_property_value(Reader& r, const PropertyInfo& info, u32 where, Propert
     case PropertyForm::Utf8: return r.utf8(field, p.text);
     case PropertyForm::Binary: return r.binary(field, p.text);
     case PropertyForm::Utf8Pair:
-      return r.utf8(field + " name", p.text) && r.utf8(field + " value", p.value);
+      return r.utf8(Field(field.a, field.b, " name"), p.text) && r.utf8(Field(field.a, field.b, " value"), p.value);
     case PropertyForm::Unknown: break;
   }
   assert(false && "the property table has no Unknown forms");
@@ -607,15 +619,15 @@ bool read_property(Reader& r, std::string_view field, u32 where, std::array<bool
   // The identifier is a Variable Byte Integer, but every defined one fits in one byte: a first
   // byte with its top bit set can only begin an unknown identifier.
   u8 id = 0;
-  if (!r.byte(std::string(field) + ": property identifier", id)) return false;
+  if (!r.byte(Field(field, ": property identifier"), id)) return false;
   const PropertyInfo* info = property_info(id);
   if (!info) return r.fail(field, "unknown property identifier " + hex_byte(id));
-  const std::string name = std::string(info->name) + " (" + hex_byte(id) + ")";
+  const auto name = [&]() { return std::string(info->name) + " (" + hex_byte(id) + ")"; };
   if ((info->allowed & where) == 0) {
     const std::string place = where == kWillSet ? std::string("will properties") : r.packet();
-    return r.fail(field, name + " is not allowed in " + place);
+    return r.fail(field, name() + " is not allowed in " + place);
   }
-  if (seen[id] && !may_repeat(id, where)) return r.fail(field, name + " appears more than once");
+  if (seen[id] && !may_repeat(id, where)) return r.fail(field, name() + " appears more than once");
   seen[id] = true;
   Property p;
   p.id = id;
@@ -628,7 +640,7 @@ bool read_property(Reader& r, std::string_view field, u32 where, std::array<bool
 // kWillSet, checked against table 2-4.
 bool read_properties(Reader& r, std::string_view field, u32 where, Properties& out) {
   u32 length = 0;
-  if (!r.varint(std::string(field) + ": property length", length)) return false;
+  if (!r.varint(Field(field, ": property length"), length)) return false;
   if (length > r.left()) {
     return r.fail(field, "property length " + std::to_string(length) + " exceeds the " +
                              count_of(r.left(), "byte") + " left");
@@ -878,39 +890,38 @@ std::string check_type_and_flags(u8 type, u8 flags, bool v5) {
          ", must be " + hex_byte(expected) + (v5 ? " [MQTT-2.1.3-1]" : " [MQTT-2.2.2-1]");
 }
 
-DecodeResult failure(std::string error) {
-  DecodeResult result;
-  result.error = std::move(error);
-  return result;
-}
-
 }  // namespace
 
-DecodeResult decode(std::span<const std::uint8_t> frame, Version version) {
+std::string decode_into(std::span<const std::uint8_t> frame, Version version, std::optional<Packet>& packet) {
+  packet.reset();
   const FixedHeader header = parse_fixed_header(frame);
   switch (header.probe.status) {
-    case FrameProbe::Status::Malformed: return failure(header.probe.error);
+    case FrameProbe::Status::Malformed: return header.probe.error;
     case FrameProbe::Status::NeedMore:
-      return failure("frame: incomplete packet (have " + count_of(frame.size(), "byte") + ")");
+      return "frame: incomplete packet (have " + count_of(frame.size(), "byte") + ")";
     case FrameProbe::Status::Complete: break;
   }
   if (header.probe.frame_size != frame.size()) {
-    return failure("frame: " + count_of(frame.size() - header.probe.frame_size, "byte") +
-                   " after the end of the packet");
+    return "frame: " + count_of(frame.size() - header.probe.frame_size, "byte") + " after the end of the packet";
   }
   const bool v5 = version == Version::v5;
   const u8 type = frame[0] >> 4, flags = frame[0] & 0x0F;
-  if (std::string bad = check_type_and_flags(type, flags, v5); !bad.empty()) return failure(bad);
+  if (std::string bad = check_type_and_flags(type, flags, v5); !bad.empty()) return bad;
 
-  Packet packet;
-  packet.type = static_cast<PacketType>(type);
-  Reader r(frame.subspan(header.header_bytes), packet_type_name(packet.type), v5);
-  if (decode_body(r, packet, flags) && r.left() > 0) {
+  Packet& p = packet.emplace();
+  p.type = static_cast<PacketType>(type);
+  Reader r(frame.subspan(header.header_bytes), packet_type_name(p.type), v5);
+  if (decode_body(r, p, flags) && r.left() > 0) {
     r.fail_packet(count_of(r.left(), "trailing byte") + " after the last field");
   }
-  if (!r.ok()) return failure(r.error());
+  if (r.ok()) return {};
+  packet.reset();
+  return r.error();
+}
+
+DecodeResult decode(std::span<const std::uint8_t> frame, Version version) {
   DecodeResult result;
-  result.packet = std::move(packet);
+  result.error = decode_into(frame, version, result.packet);
   return result;
 }
 

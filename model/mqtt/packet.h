@@ -143,6 +143,9 @@ struct DecodeResult {
 // spec requires it, unknown property ids, properties not allowed in the packet, duplicate
 // properties that may appear once, trailing bytes, QoS 3, a zero packet id where one is required.
 DecodeResult decode(std::span<const std::uint8_t> frame, Version version);
+// The same, into `packet` (empty on failure); returns the error ("" on success). For a caller
+// that keeps many packets (a trace): the decoded packet is built where it stays, never moved.
+std::string decode_into(std::span<const std::uint8_t> frame, Version version, std::optional<Packet>& packet);
 
 // Stable one-line text form, e.g.
 //   PUBLISH qos=1 retain=0 dup=0 id=3 topic="a/b" payload="22.5" props={MessageExpiryInterval=10}
