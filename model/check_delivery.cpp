@@ -118,6 +118,14 @@ bool Walker::judge_common(Judgement& j, std::size_t idx, const Conn& c, const mq
         return false;
       }
     }
+  } else if (v5 && prop_number(p.properties, mqtt::prop::MessageExpiryInterval)) {
+    // 3.3.2.3.3: with no Message Expiry Interval the message does not expire; the interval a
+    // copy carries is "the received value minus the time waited" [MQTT-3.3.2-6], so a copy with
+    // one is not a copy of a message that had none (an identical message that had one is).
+    j.statement = "MQTT-3.3.2-6";
+    j.expected = "no Message Expiry Interval (the message had none)";
+    j.seen = std::to_string(*prop_number(p.properties, mqtt::prop::MessageExpiryInterval));
+    return false;
   }
   j.score += 1;
   if (v5) {

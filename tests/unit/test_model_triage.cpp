@@ -334,4 +334,26 @@ TEST_CASE("seed 21250: an identical copy after a new subscription goes to the re
   }
 }
 
+TEST_CASE("seed 29291: a copy with a Message Expiry Interval is not a copy of an identical message that had none [MQTT-3.3.2-6]") {
+  // Two messages alike but for the expiry: the copy with one is the message with one. When the
+  // second copy carries an interval too, the message without one got a copy with an interval.
+  for (bool second_has_expiry : {false, true}) {
+    TraceBuilder b;
+    const auto c = b.client("c"), p = b.client("p");
+    const auto kc = b.connect(c, connect("c", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(c, kc, subscribe(1, {sub("b/a", 0)}));
+    b.recv(c, kc, suback(1, {0}));
+    b.send(p, kp, publish("b/a", "", 2, 1));  // no expiry; its PUBREL is withheld
+    b.recv(p, kp, pubrec(1));
+    const mqtt::Properties ten{prop(P::MessageExpiryInterval, 10)};
+    b.send(c, kc, publish("b/a", "", 0, 0, false, false, ten));
+    b.recv(c, kc, publish("b/a", "", 0, 0, false, false, ten));
+    b.send(p, kp, pubrel(1));
+    b.recv(c, kc, publish("b/a", "", 0, 0, false, false, second_has_expiry ? ten : mqtt::Properties{}));
+    b.recv(p, kp, pubcomp(1));
+    CHECK(statement_of(b) == (second_has_expiry ? "MQTT-3.3.2-6" : "ok"));
+  }
+}
+
 }  // TEST_SUITE
