@@ -219,7 +219,9 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
     return fail(0, st, "one copy per matching subscription (" + std::to_string(allowed_copies(s, m, idx)) + ")", "another copy");
   }
   j.score += 1;
-  if (!judge_common(j, idx, c, p, m, sub)) return j;
+  // Subscription identifiers say which subscriptions a copy was sent for: they tell which
+  // message it is before its content (QoS, expiry, properties) is judged, so a copy whose
+  // identifier only a newer identical message explains is judged as that one.
   if (v5) {
     const auto ids = sub_ids_of(p);
     std::set<std::uint32_t> allowed;
@@ -235,6 +237,7 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
       return fail(0, "MQTT-3.3.4-3", "Subscription Identifier " + std::to_string(*sub.sub_id), "none");
   }
   j.score += 1;
+  if (!judge_common(j, idx, c, p, m, sub)) return j;
   if (!sub.group.empty()) {
     const auto pit = shared_picks_.find({msg, sub.group + "/" + sub.match_filter});
     if (pit != shared_picks_.end()) {

@@ -356,4 +356,38 @@ TEST_CASE("seed 29291: a copy with a Message Expiry Interval is not a copy of an
   }
 }
 
+TEST_CASE("seed 29215: a copy whose Subscription Identifier only a newer identical message explains is judged as that message") {
+  // c's own message, published after "#" was re-subscribed with identifier 7, is the one the
+  // copy with identifier 7 belongs to: sent with no Message Expiry Interval, it breaks
+  // [MQTT-3.3.2-6], not [MQTT-3.3.4-3] as an extra copy of p's older message would.
+  for (bool expiry_sent : {true, false}) {
+    TraceBuilder b;
+    const auto c = b.client("c"), d = b.client("d"), p = b.client("p");
+    const auto kc = b.connect(c, connect("c", true, {}, 0));
+    const auto kd = b.connect(d, connect("d", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(c, kc, subscribe(1, {sub("#", 0), sub("$share/g/#", 0)}));
+    b.recv(c, kc, suback(1, {0, 0}));
+    b.send(d, kd, subscribe(1, {sub("$share/g/#", 0)}));
+    b.recv(d, kd, suback(1, {0}));
+    b.send(p, kp, publish("b", "", 2, 1));
+    b.recv(p, kp, pubrec(1));
+    b.send(p, kp, pubrel(1));
+    b.recv(c, kc, publish("b", ""));  // through "#"
+    b.recv(d, kd, publish("b", ""));  // the group's copy
+    b.recv(p, kp, pubcomp(1));
+    b.send(c, kc, subscribe(2, {sub("#", 0)}, {prop(P::SubscriptionIdentifier, 7)}));
+    b.recv(c, kc, suback(2, {0}));
+    b.send(c, kc, publish("b", "", 2, 3, false, false, {prop(P::MessageExpiryInterval, 3)}));
+    b.recv(c, kc, pubrec(3));
+    b.at(3'000);
+    b.send(c, kc, pubrel(3));
+    mqtt::Properties props{prop(P::SubscriptionIdentifier, 7)};
+    if (expiry_sent) props.push_back(prop(P::MessageExpiryInterval, 0));
+    b.recv(c, kc, publish("b", "", 0, 0, false, false, props));
+    b.recv(c, kc, pubcomp(3));
+    CHECK(statement_of(b) == (expiry_sent ? "ok" : "MQTT-3.3.2-6"));
+  }
+}
+
 }  // TEST_SUITE
