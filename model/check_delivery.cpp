@@ -162,11 +162,13 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
   if (!(sub.add_lo < std::min(m.p_hi, idx))) {
     if (m.will) {  // a will owed at the session's end or after its delay, sent later than that
       // Several wills may look alike (topic, payload): the one whose QoS and RETAIN this copy
-      // can carry is the likelier one.
+      // can carry is the likelier one. A late will that fits this subscription also explains
+      // the copy better than an earlier subscription whose QoS it does not fit (scored past
+      // judge_common's QoS check).
       const int grant = sub.granted >= 0 ? sub.granted : sub.opts.qos;
       const bool qos_fits = p.qos == std::min<int>(m.qos, grant) || (config_.upgrade_outgoing_qos && p.qos == grant);
       const bool retain_fits = !p.retain || m.retain;
-      return fail(qos_fits && retain_fits ? 5 : 4, "MQTT-3.1.2-8", "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
+      return fail(qos_fits && retain_fits ? 9 : 4, "MQTT-3.1.2-8", "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
                                          std::to_string(m.due_ms) + "ms)", "it published after a later subscription (" + sub.filter + ")");
     }
     return fail(2, "MQTT-3.3.2-3", "no message published before the subscription (" + sub.filter + ") existed", "an older message");

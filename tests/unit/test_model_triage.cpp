@@ -390,4 +390,39 @@ TEST_CASE("seed 29215: a copy whose Subscription Identifier only a newer identic
   }
 }
 
+TEST_CASE("seed 27335: a will published late through a subscription whose QoS it fits names the late will [MQTT-3.1.2-8]") {
+  // w's session ends with its connection (Session Expiry 0), so its will (Will Delay 10 s) is
+  // due at once: m gets it through $share/g/# at QoS 1. Sent 11 s later at QoS 0 it fits only
+  // b/#, made at 2.1 s: the late will, not a wrong QoS for $share/g/# [MQTT-4.8.2-3].
+  for (bool on_time : {true, false}) {
+    TraceBuilder b;
+    const auto m = b.client("m"), w = b.client("w");
+    const auto km = b.connect(m, connect("m", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.send(m, km, subscribe(1, {sub("$share/g/#", 1)}));
+    b.recv(m, km, suback(1, {1}));
+    const mqtt::Properties delay{prop(P::WillDelayInterval, 10)};
+    const auto kw = b.connect(w, connect("w", false, {prop(P::SessionExpiryInterval, 0)}, 0, mqtt::Will{"b/a", "will", 1, false, delay}));
+    b.close(w, kw, "crash");
+    if (on_time) {
+      b.recv(m, km, publish("b/a", "will", 1, 1));
+      b.send(m, km, puback(1));
+    }
+    b.at(2'100);
+    b.send(m, km, subscribe(2, {sub("b/#", 0)}));
+    b.recv(m, km, suback(2, {0}));
+    if (!on_time) {
+      b.at(11'000);
+      b.recv(m, km, publish("b/a", "will"));
+    }
+    if (on_time) {
+      CHECK(statement_of(b) == "ok");
+    } else {
+      const std::string text = text_of(b);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
+      CHECK(text.find("Will Delay 10 s, Session Expiry 0 s") != std::string::npos);
+    }
+  }
+}
+
 }  // TEST_SUITE
