@@ -52,7 +52,13 @@ bool Walker::possibly_matching(const Sub& sub, const Msg& m, std::size_t idx) co
   if (sub.failed() || !mqtt::topic_matches(sub.match_filter, m.topic)) return false;
   const std::size_t end_hi = sub.session == kNever ? kNever : sessions_[sub.session].end_hi;
   const std::size_t del_hi = std::min(sub.del_hi, end_hi);
-  return sub.add_lo < std::min(m.p_hi, idx) && m.p_lo < del_hi;
+  return (sub.add_lo < std::min(m.p_hi, idx) || resend_after(sub, m, idx)) && m.p_lo < del_hi;
+}
+
+// A QoS 1 resend the broker may take as a new Application Message [MQTT-4.3.2-5] after `sub`
+// was made (before the copy at `idx`, and before the resend's own PUBACK).
+bool Walker::resend_after(const Sub& sub, const Msg& m, std::size_t idx) const {
+  return m.again_lo != kNever && m.again_lo < idx && sub.add_lo < std::min(m.again_hi, idx);
 }
 
 std::uint32_t Walker::allowed_copies(const Session& s, const Msg& m, std::size_t idx) const {
@@ -159,7 +165,7 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
   if (sub.failed()) return fail(1, "MQTT-3.3.2-3", "nothing through a refused subscription", sub.filter);
   const std::size_t del_hi = std::min(sub.del_hi, s.end_hi);
   if (!(m.p_lo < del_hi)) return fail(2, "MQTT-3.10.4-2", "no new message after the subscription ended (" + sub.filter + ")", "message published after it");
-  if (!(sub.add_lo < std::min(m.p_hi, idx))) {
+  if (!(sub.add_lo < std::min(m.p_hi, idx)) && !resend_after(sub, m, idx)) {
     if (m.will) {  // a will owed at the session's end or after its delay, sent later than that
       // Several wills may look alike (topic, payload): the one whose QoS and RETAIN this copy
       // can carry is the likelier one. A late will that fits this subscription also explains

@@ -143,6 +143,10 @@ struct Msg {
   std::uint32_t session_expiry_s = 0;    // a will: its connection's Session Expiry Interval at the close
   std::uint64_t due_ms = kForeverMs;     // a will: published by then (slack included)
   std::uint32_t processings = 1;         // QoS 1 resends: the broker may take it this many times
+  // The latest QoS 1 resend: after a PUBACK (perhaps lost with its connection) the broker must
+  // take it as a new Application Message [MQTT-4.3.2-5], processed after event again_lo and
+  // before again_hi (its own PUBACK), so subscriptions made since the first send may match it.
+  std::size_t again_lo = kNever, again_hi = kNever;
   std::uint64_t seq = 0;                 // publish order on its connection
   bool under_pressure = false;           // the publisher had other QoS 1/2 messages unfinished
   // Every transmission of it by its publisher (connection, Send event): the first, then resends
@@ -326,6 +330,7 @@ class Walker {
   Judgement judge_retained(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p, std::size_t msg, std::size_t offer);
   bool judge_common(Judgement& j, std::size_t idx, const Conn& c, const mqtt::Packet& p, const Msg& m, const Sub& sub);
   bool possibly_matching(const Sub& sub, const Msg& m, std::size_t idx) const;
+  bool resend_after(const Sub& sub, const Msg& m, std::size_t idx) const;
   std::uint32_t allowed_copies(const Session& s, const Msg& m, std::size_t idx) const;
   bool will_of_early_keepalive_close(std::size_t idx, const mqtt::Packet& p);
   void diagnose_unknown(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p);

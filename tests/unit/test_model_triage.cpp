@@ -425,4 +425,36 @@ TEST_CASE("seed 27335: a will published late through a subscription whose QoS it
   }
 }
 
+TEST_CASE("seed 27322: a QoS 1 resend is a new Application Message for subscriptions made before it [MQTT-4.3.2-5]") {
+  // p's PUBACK for p1 is lost with its connection; its resend on the next connection is taken
+  // as a new message, which s2, subscribed in between, may get. Subscribed only after that
+  // resend's PUBACK, s2 is owed no copy of it.
+  for (bool subscribed_before_puback : {true, false}) {
+    TraceBuilder b;
+    const auto s1 = b.client("s1"), s2 = b.client("s2"), p = b.client("p");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    const auto k1 = b.connect(s1, connect("s1", true, {}, 0));
+    const auto k2 = b.connect(s2, connect("s2", true, {}, 0));
+    b.send(s1, k1, subscribe(1, {sub("a", 0)}));
+    b.recv(s1, k1, suback(1, {0}));
+    auto kp = b.connect(p, connect("p", false, keep, 0));
+    b.send(p, kp, publish("a", "p1", 1, 1));
+    b.recv(s1, k1, publish("a", "p1"));
+    b.close(p, kp, "crash");  // before its PUBACK arrived
+    auto subscribe_s2 = [&]() {
+      b.send(s2, k2, subscribe(1, {sub("a", 0)}));
+      b.recv(s2, k2, suback(1, {0}));
+    };
+    if (subscribed_before_puback) subscribe_s2();
+    kp = b.dial_connect(p, connect("p", false, keep, 0));
+    b.recv(p, kp, connack(true));
+    b.send(p, kp, publish("a", "p1", 1, 1, false, true));
+    b.recv(s1, k1, publish("a", "p1"));
+    b.recv(p, kp, puback(1));
+    if (!subscribed_before_puback) subscribe_s2();
+    b.recv(s2, k2, publish("a", "p1"));
+    CHECK(statement_of(b) == (subscribed_before_puback ? "ok" : "MQTT-3.3.2-3"));
+  }
+}
+
 }  // TEST_SUITE
