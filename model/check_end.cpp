@@ -71,20 +71,24 @@ static const Conn* usable_conn(const Walker& w, const Session& s) {
 }
 
 // Messages that may still wait in `s`'s queue for something that reached the broker in
-// (lo_idx, hi_idx): every message that could have been routed to `s` before hi_idx and was not
-// delivered before lo_idx (an over-estimate of the queue, so drops are excused generously).
+// (lo_idx, hi_idx): every copy (one per matching subscription) of a message that could have
+// been routed to `s` before hi_idx and was not delivered before lo_idx (an over-estimate of the
+// queue, so drops are excused generously).
 // $SYS messages the session subscribed to fill the same queue, unseen by the model.
 Walker::QueueLoad Walker::queue_load(const Session& s, std::size_t exclude_msg, std::size_t lo_idx, std::size_t hi_idx) const {
   QueueLoad load;
   for (const Msg& m2 : msgs_) {
     if (m2.id == exclude_msg || m2.sys || !(m2.p_lo < hi_idx)) continue;
-    const bool early_done = std::any_of(s.deliveries.begin(), s.deliveries.end(), [&](const Delivery& d) {
-      return d.msg == m2.id && d.recv_idx < lo_idx;
-    });
-    if (early_done) continue;
     if (!std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t k) { return possibly_matching(subs_[k], m2, hi_idx); })) continue;
-    ++load.messages;
-    load.bytes += m2.payload.size();
+    // Each matching subscription may queue its own copy [MQTT-3.3.4-2]: one copy delivered
+    // early leaves the others waiting.
+    const std::size_t early_done = static_cast<std::size_t>(std::count_if(s.deliveries.begin(), s.deliveries.end(), [&](const Delivery& d) {
+      return d.msg == m2.id && d.recv_idx < lo_idx;
+    }));
+    const std::size_t copies = allowed_copies(s, m2, hi_idx);
+    if (copies <= early_done) continue;
+    load.messages += copies - early_done;
+    load.bytes += (copies - early_done) * m2.payload.size();
   }
   load.sys = std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t k) { return subs_[k].match_filter.rfind("$SYS", 0) == 0; });
   return load;

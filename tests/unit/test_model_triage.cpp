@@ -457,4 +457,35 @@ TEST_CASE("seed 27322: a QoS 1 resend is a new Application Message for subscript
   }
 }
 
+TEST_CASE("seed 21856: a queue holds one copy per matching subscription, so one copy delivered early leaves the others queued (max_queued_messages)") {
+  // s's window (max_inflight_messages 1) is full; m1 and m2 each get their QoS 0 copy through
+  // "a" at once, while their QoS 1 copies through "+" fill a queue of 2: m3 (on "b", which
+  // only "+" matches) may be dropped.
+  for (int queued : {2, 100}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("+", 1), sub("a", 0)}));
+    b.recv(s, ks, suback(1, {1, 0}));
+    std::uint16_t id = 1;
+    for (const char* payload : {"m0", "m1", "m2"}) {
+      b.send(p, kp, publish("a", payload, 1, id));
+      if (id == 1) b.recv(s, ks, publish("a", payload, 1, 1));  // in flight, unacknowledged
+      b.recv(s, ks, publish("a", payload));
+      b.recv(p, kp, puback(id++));
+    }
+    b.send(p, kp, publish("b", "m3", 1, id));
+    b.recv(p, kp, puback(id));
+    b.send(s, ks, puback(1));
+    b.recv(s, ks, publish("a", "m1", 1, 2));
+    b.send(s, ks, puback(2));
+    b.recv(s, ks, publish("a", "m2", 1, 3));
+    b.send(s, ks, puback(3));
+    ping_at(b, s, ks, 10'000);
+    const std::string conf = "max_inflight_messages 1\nmax_queued_messages " + std::to_string(queued) + "\n";
+    CHECK(statement_of(b, conf, true) == (queued == 2 ? "ok" : "MQTT-4.5.0-1"));
+  }
+}
+
 }  // TEST_SUITE
