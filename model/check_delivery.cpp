@@ -323,6 +323,18 @@ Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& 
     }
     if (m.p_lo >= o.subscribe_idx && (sub.add_hi == kNever || m.p_lo >= sub.add_hi)) j.statement = "MQTT-3.3.1-9";
     j.seen = "the retained message \"" + m.payload + "\"";
+    // A newer retained message, surely taken before the subscription, should have replaced it
+    // [MQTT-3.3.1-5]: the copy says that one was not stored, which outranks the symptoms (a
+    // rule forbidding retained copies to another subscription of the session).
+    for (std::size_t id2 : retained_[m.topic]) {
+      const Msg& m2 = msgs_[id2];
+      if (id2 == msg || m2.will || m2.questionable || m2.payload.empty() || m.p_hi > m2.p_lo || m2.p_hi > o.subscribe_idx) continue;
+      j.score = 6;
+      j.statement = "MQTT-3.3.1-5";
+      j.expected = "the retained message \"" + m2.payload + "\" on " + m.topic + ", which replaced it before the subscription";
+      j.seen += pressure_note(m2);
+      break;
+    }
     // A retained Will Message that was due before the subscription replaced it: the will was
     // never published, which is the broken rule [MQTT-3.1.2-8], and it outranks the symptoms.
     for (std::size_t id2 : retained_[m.topic]) {

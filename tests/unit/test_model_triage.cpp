@@ -488,4 +488,33 @@ TEST_CASE("seed 21856: a queue holds one copy per matching subscription, so one 
   }
 }
 
+TEST_CASE("seed 20981: an old retained message that a newer acknowledged one replaced names [MQTT-3.3.1-5], not its $share symptom") {
+  // c (3.1.1) leaves a QoS 2 message unreleased, then publishes p3 retained on a/b; the broker
+  // acknowledges it. A new subscription to a/b must get p3; p1 means p3 was not stored.
+  for (bool stored : {true, false}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k = b.connect(c, connect("c", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.send(c, k, publish("a/b", "p1", 0, 0, true));
+    b.send(c, k, subscribe(1, {sub("$share/g/a/+", 0)}));
+    b.recv(c, k, suback(1, {0}));
+    b.send(c, k, publish("a/b/c", "p2", 2, 2, true));
+    b.recv(c, k, pubrec(2));  // its PUBREL withheld
+    b.send(c, k, publish("a/b", "p3", 1, 3, true));
+    if (stored) b.recv(c, k, publish("a/b", "p3"));  // through $share/g/a/+
+    b.recv(c, k, puback(3));
+    b.send(c, k, subscribe(4, {sub("a/b", 0)}));
+    b.recv(c, k, suback(4, {0}));
+    b.recv(c, k, publish("a/b", stored ? "p3" : "p1", 0, 0, true));
+    if (stored) {
+      CHECK(statement_of(b) == "ok");
+    } else {
+      const std::string text = text_of(b);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.3.1-5]") == 0);
+      CHECK(text.find("acknowledged while its 3.1.1 publisher had other QoS 1/2 messages in flight") != std::string::npos);
+    }
+  }
+}
+
 }  // TEST_SUITE
