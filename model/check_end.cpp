@@ -196,7 +196,7 @@ void Walker::check_owed_messages() {
       violate(at, s.client, m.will ? "MQTT-3.1.2-8" : "MQTT-4.5.0-1",
               std::string(m.will ? "the Will Message of " + m.publisher_id : "message") + " on \"" + m.topic + "\" payload \"" + m.payload +
                   "\" (QoS " + std::to_string(q) + ") delivered through " + owed->filter,
-              "never delivered to " + s.client_id + (m.will ? " (" + will_cause(m) + ")" : pressure_note(m)));
+              "never delivered to " + s.client_id + (m.will ? " (" + will_cause(m) + ")" : pressure_note(m)) + expired_ahead_note(s, m.p_hi));
     }
   }
   // $share groups: a message owed to a group reaches one member, unless every member could
@@ -264,6 +264,25 @@ bool Walker::retained_queue_full(const RetainedOffer& o, std::size_t msg_id) {
   }
   if (config_.max_queued_messages > 0 && others >= config_.max_queued_messages) return true;
   return config_.max_queued_bytes > 0 && bytes + msgs_[msg_id].payload.size() > config_.max_queued_bytes;
+}
+
+// Says when a QoS 1/2 message that may have waited in `s`'s queue ahead of something owed (routed
+// before `before_idx`) expired there undelivered: a server that drops an expired message from
+// its in-flight window without moving its queue on strands what waits behind it, which is the
+// likeliest reason an owed message never came. Words only: it excuses nothing.
+std::string Walker::expired_ahead_note(const Session& s, std::size_t before_idx) const {
+  const std::uint64_t end_ms = ev_.back().time_ms;
+  for (const Msg& m2 : msgs_) {
+    if (m2.sys || m2.qos == 0 || !m2.expiry_s || !(m2.p_lo < before_idx)) continue;
+    if (end_ms < m2.recv_lo_ms + std::uint64_t{*m2.expiry_s} * 1000) continue;  // not expired by the end
+    const bool delivered = std::any_of(s.deliveries.begin(), s.deliveries.end(), [&](const Delivery& d) { return d.msg == m2.id; });
+    if (delivered) continue;
+    const bool queued = std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t k) {
+      return subs_[k].granted > 0 && subs_[k].granted < 0x80 && possibly_matching(subs_[k], m2, before_idx);
+    });
+    if (queued) return " (a QoS " + std::to_string(m2.qos) + " message on \"" + m2.topic + "\" queued ahead of it expired undelivered)";
+  }
+  return "";
 }
 
 void Walker::check_owed_retained() {
@@ -334,7 +353,7 @@ void Walker::check_owed_retained() {
         }
       }
       violate(at, s.client, o.statement, "the retained message \"" + m.payload + "\" on " + m.topic + " for the new subscription " + sub.filter,
-              "none");
+              "none" + expired_ahead_note(s, sub.add_hi));
     }
   }
 }

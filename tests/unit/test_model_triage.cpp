@@ -517,4 +517,41 @@ TEST_CASE("seed 20981: an old retained message that a newer acknowledged one rep
   }
 }
 
+TEST_CASE("seed 29450: a retained message owed behind a queued message that expired says so (words only, still [MQTT-3.8.4-4])") {
+  for (bool sent : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(p, kp, publish("a/b", "p1", 1, 1, true));
+    b.recv(p, kp, puback(1));
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("a/#", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.recv(s, ks, publish("a/b", "p1", 1, 1, true));
+    b.send(s, ks, puback(1));
+    b.send(p, kp, publish("a/x", "m0", 1, 2));
+    b.recv(s, ks, publish("a/x", "m0", 1, 2));  // its PUBACK withheld: the window (1) is full
+    b.recv(p, kp, puback(2));
+    b.send(p, kp, publish("a/y", "e", 1, 3, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.recv(p, kp, puback(3));
+    b.send(s, ks, subscribe(2, {sub("a/#", 1)}));  // replaces a/#: its retained message is owed again
+    b.recv(s, ks, suback(2, {1}));
+    b.at(30'000);
+    b.send(s, ks, puback(2));
+    if (sent) {
+      b.recv(s, ks, publish("a/b", "p1", 1, 3, true));
+      b.send(s, ks, puback(3));
+    }
+    ping_at(b, s, ks, 40'000);
+    if (sent) {
+      CHECK(statement_of(b, "max_inflight_messages 1\n", true) == "ok");
+    } else {
+      const std::string text = text_of(b, "max_inflight_messages 1\n", true);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.8.4-4]") == 0);
+      CHECK(text.find("on \"a/y\" queued ahead of it expired undelivered") != std::string::npos);
+    }
+  }
+}
+
 }  // TEST_SUITE
