@@ -248,7 +248,8 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
   if (!judge_common(j, idx, c, p, m, sub)) return j;
   if (!sub.group.empty()) {
     const auto pit = shared_picks_.find({msg, sub.group + "/" + sub.match_filter});
-    if (pit != shared_picks_.end()) {
+    // A QoS 1 message the broker took again (a resend) is another message: one member each.
+    if (pit != shared_picks_.end() && pit->second.size() >= m.processings) {
       for (const auto& pick : pit->second) {
         if (pick.session == static_cast<std::size_t>(&s - sessions_.data())) continue;
         // QoS 1 may go to another member once the first one's connection broke unacknowledged.

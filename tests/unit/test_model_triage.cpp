@@ -554,4 +554,27 @@ TEST_CASE("seed 29450: a retained message owed behind a queued message that expi
   }
 }
 
+TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
+  for (bool resent : {true, false}) {
+    TraceBuilder b;
+    const auto m1 = b.client("m1"), m2 = b.client("m2"), p = b.client("p");
+    const auto k1 = b.connect(m1, connect("m1", true, {}, 0));
+    const auto k2 = b.connect(m2, connect("m2", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(m1, k1, subscribe(1, {sub("$share/g/#", 0)}));
+    b.recv(m1, k1, suback(1, {0}));
+    b.send(m2, k2, subscribe(1, {sub("$share/g/#", 0)}));
+    b.recv(m2, k2, suback(1, {0}));
+    b.fault(p, kp, "hold");
+    b.send(p, kp, publish("b", "p1", 1, 1));
+    if (resent) b.send(p, kp, publish("b", "p1", 1, 1, false, true));
+    b.fault(p, kp, "release");
+    b.recv(m1, k1, publish("b", "p1"));
+    b.recv(p, kp, puback(1));
+    b.recv(m2, k2, publish("b", "p1"));
+    if (resent) b.recv(p, kp, puback(1));
+    CHECK(statement_of(b) == (resent ? "ok" : "MQTT-4.8.2"));
+  }
+}
+
 }  // TEST_SUITE
