@@ -221,9 +221,11 @@ void Walker::check_owed_messages() {
       if (member_got) continue;
       bool sure = false, all_ready = true;
       int q = 0;
+      std::string note;
       for (std::size_t k : members) {
         const Sub& sub = subs_[k];
         const Session& s = sessions_[sub.session];
+        if (note.empty()) note = expired_ahead_note(s, m.p_hi);
         if (sub.add_hi != kNever && sub.add_hi <= m.p_lo && m.p_hi <= std::min(sub.del_lo, s.end_lo)) sure = true;
         q = std::max(q, std::min<int>(m.qos, std::max(sub.granted, 0)));
         const Conn* c = usable_conn(*this, s);
@@ -235,7 +237,7 @@ void Walker::check_owed_messages() {
       }
       if (!sure || !all_ready || q == 0) continue;  // QoS 0 to a group: at most once, never owed
       if (m.expiry_s) continue;
-      violate(ev_.size() - 1, 0, "MQTT-4.5.0-1", "message on \"" + m.topic + "\" delivered to one member of " + key, "no member got it" + pressure_note(m));
+      violate(ev_.size() - 1, 0, "MQTT-4.5.0-1", "message on \"" + m.topic + "\" delivered to one member of " + key, "no member got it" + pressure_note(m) + note);
     }
   }
 }

@@ -577,4 +577,37 @@ TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by o
   }
 }
 
+TEST_CASE("seed 26264: a message owed to a share group behind a queued message that expired says so (words only, still [MQTT-4.5.0-1])") {
+  for (bool sent : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("$share/g/#", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.send(p, kp, publish("a", "m0", 1, 1));
+    b.recv(s, ks, publish("a", "m0", 1, 1));  // its PUBACK withheld: the window (1) is full
+    b.recv(p, kp, puback(1));
+    b.send(p, kp, publish("b", "e", 1, 2, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.recv(p, kp, puback(2));
+    b.send(p, kp, publish("c", "m1", 1, 3));
+    b.recv(p, kp, puback(3));
+    b.at(30'000);
+    b.send(s, ks, puback(1));
+    if (sent) {
+      b.recv(s, ks, publish("c", "m1", 1, 2));
+      b.send(s, ks, puback(2));
+    }
+    ping_at(b, s, ks, 60'000);
+    if (sent) {
+      CHECK(statement_of(b, "max_inflight_messages 1\n", true) == "ok");
+    } else {
+      const std::string text = text_of(b, "max_inflight_messages 1\n", true);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-4.5.0-1]") == 0);
+      CHECK(text.find("no member got it (a QoS 1 message on \"b\" queued ahead of it expired undelivered)") != std::string::npos);
+    }
+  }
+}
+
 }  // TEST_SUITE
