@@ -595,6 +595,14 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
     const Msg& a = msgs_[j.msg];
     const Msg& b = msgs_[best->msg];
     const auto copies_of = [&](std::size_t id) { const auto it = s.copies.find(id); return it == s.copies.end() ? 0u : it->second; };
+    // Identical copies of different messages: not to a QoS 2 message its publisher has not
+    // released yet when another explains it (that one needs the server to route on PUBLISH,
+    // Figure 4.3 Method A; routing on PUBREL is as allowed, and would send it later).
+    const auto unreleased = [&](const Msg& m) { return m.qos == 2 && !m.will && m.p_hi == kNever && release_idx(m) >= idx; };
+    if (a.id != b.id && unreleased(a) != unreleased(b)) {
+      if (!unreleased(a)) best = &j;
+      continue;
+    }
     // Identical copies of different messages: give it to one the session surely still owes first
     // (a live message not received yet, or a retained message a new subscription must get).
     const auto owed = [&](const Judgement& x, const Msg& m) {

@@ -610,4 +610,34 @@ TEST_CASE("seed 26264: a message owed to a share group behind a queued message t
   }
 }
 
+TEST_CASE("seed 29215 (longer schedule): a copy alike to an unreleased QoS 2 message and to the retained one is the retained one") {
+  // c's second, identical QoS 2 message waits for its PUBREL; the RETAIN 1 copy after the new
+  // subscription "#" is the retained message (routing on PUBREL is allowed), so the copies that
+  // follow the PUBREL, one through the re-subscribed "t" (identifier 7), are the second message.
+  for (std::uint32_t id : {7u, 8u}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k = b.connect(c, connect("c", true, {}, 0));
+    b.send(c, k, subscribe(1, {sub("t", 0, false, true)}));
+    b.recv(c, k, suback(1, {0}));
+    b.send(c, k, publish("t", "x", 2, 2, true));
+    b.recv(c, k, pubrec(2));
+    b.send(c, k, pubrel(2));
+    b.recv(c, k, publish("t", "x", 0, 0, true));
+    b.recv(c, k, pubcomp(2));
+    b.send(c, k, publish("t", "x", 2, 3, true));  // a new message: its PUBREL comes later
+    b.recv(c, k, pubrec(3));
+    b.send(c, k, subscribe(4, {sub("#", 0, false, true)}));
+    b.recv(c, k, suback(4, {0}));
+    b.recv(c, k, publish("t", "x", 0, 0, true));  // the retained message for "#"
+    b.send(c, k, subscribe(5, {sub("t", 0, false, true, 1)}, {prop(P::SubscriptionIdentifier, 7)}));  // exists: no retained
+    b.recv(c, k, suback(5, {0}));
+    b.send(c, k, pubrel(3));
+    b.recv(c, k, publish("t", "x", 0, 0, true, false, {prop(P::SubscriptionIdentifier, id)}));
+    b.recv(c, k, publish("t", "x", 0, 0, true));
+    b.recv(c, k, pubcomp(3));
+    CHECK(statement_of(b) == (id == 7 ? "ok" : "MQTT-3.3.4-3"));
+  }
+}
+
 }  // TEST_SUITE
