@@ -237,6 +237,11 @@ void Walker::check_owed_messages() {
       }
       if (!sure || !all_ready || q == 0) continue;  // QoS 0 to a group: at most once, never owed
       if (m.expiry_s) continue;
+      if (m.will) {  // a will no member got was never published: the will's rule, as for a non-shared subscriber
+        violate(ev_.size() - 1, 0, "MQTT-3.1.2-8", "the Will Message of " + m.publisher_id + " on \"" + m.topic + "\" delivered to one member of " + key,
+                "no member got it (" + will_cause(m) + ")");
+        continue;
+      }
       violate(ev_.size() - 1, 0, "MQTT-4.5.0-1", "message on \"" + m.topic + "\" delivered to one member of " + key, "no member got it" + pressure_note(m) + note);
     }
   }

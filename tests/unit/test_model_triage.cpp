@@ -640,4 +640,31 @@ TEST_CASE("seed 29215 (longer schedule): a copy alike to an unreleased QoS 2 mes
   }
 }
 
+TEST_CASE("seed 27371: a will no member of a share group got names the will's rule [MQTT-3.1.2-8]") {
+  for (bool published : {true, false}) {
+    TraceBuilder b;
+    const auto m = b.client("m"), w = b.client("w");
+    const auto km = b.connect(m, connect("m", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.send(m, km, subscribe(1, {sub("$share/g/#", 1)}));
+    b.recv(m, km, suback(1, {1}));
+    const auto kw = b.connect(w, connect("w", false, {}, 0, mqtt::Will{"a/b/c", "will", 1, false, {}}));
+    b.send(w, kw, disconnect(0x80));  // not 0x00: the will is published [MQTT-3.1.2-8]
+    b.close(w, kw, "disconnect");
+    if (published) {
+      b.recv(m, km, publish("a/b/c", "will", 1, 1));
+      b.send(m, km, puback(1));
+    }
+    ping_at(b, m, km, 5'000);
+    ping_at(b, m, km, 30'000);
+    if (published) {
+      CHECK(statement_of(b, "", true) == "ok");
+    } else {
+      const std::string text = text_of(b, "", true);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
+      CHECK(text.find("its owner ended the connection with DISCONNECT 0x80") != std::string::npos);
+    }
+  }
+}
+
 }  // TEST_SUITE
