@@ -196,7 +196,8 @@ void Walker::check_owed_messages() {
       violate(at, s.client, m.will ? "MQTT-3.1.2-8" : "MQTT-4.5.0-1",
               std::string(m.will ? "the Will Message of " + m.publisher_id : "message") + " on \"" + m.topic + "\" payload \"" + m.payload +
                   "\" (QoS " + std::to_string(q) + ") delivered through " + owed->filter,
-              "never delivered to " + s.client_id + (m.will ? " (" + will_cause(m) + ")" : pressure_note(m)) + expired_ahead_note(s, m.p_hi));
+              "never delivered to " + s.client_id +
+                  (m.will ? " (" + will_cause(m) + ")" : (pressure_note(m).empty() ? expired_ahead_note(s, m.p_hi) : pressure_note(m))));
     }
   }
   // $share groups: a message owed to a group reaches one member, unless every member could
@@ -242,7 +243,7 @@ void Walker::check_owed_messages() {
                 "no member got it (" + will_cause(m) + ")");
         continue;
       }
-      violate(ev_.size() - 1, 0, "MQTT-4.5.0-1", "message on \"" + m.topic + "\" delivered to one member of " + key, "no member got it" + pressure_note(m) + note);
+      violate(ev_.size() - 1, 0, "MQTT-4.5.0-1", "message on \"" + m.topic + "\" delivered to one member of " + key, "no member got it" + (pressure_note(m).empty() ? note : pressure_note(m)));
     }
   }
 }
@@ -276,7 +277,8 @@ bool Walker::retained_queue_full(const RetainedOffer& o, std::size_t msg_id) {
 // Says when a QoS 1/2 message that may have waited in `s`'s queue ahead of something owed (routed
 // before `before_idx`) expired there undelivered: a server that drops an expired message from
 // its in-flight window without moving its queue on strands what waits behind it, which is the
-// likeliest reason an owed message never came. Words only: it excuses nothing.
+// likeliest reason an owed message never came, unless it was lost on its way in (pressure_note,
+// the more specific reason: said instead). Words only: it excuses nothing.
 std::string Walker::expired_ahead_note(const Session& s, std::size_t before_idx) const {
   const std::uint64_t end_ms = ev_.back().time_ms;
   for (const Msg& m2 : msgs_) {

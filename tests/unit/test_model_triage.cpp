@@ -667,4 +667,34 @@ TEST_CASE("seed 27371: a will no member of a share group got names the will's ru
   }
 }
 
+TEST_CASE("seeds 1761, 2061: a message lost on its way in from a 3.1.1 publisher is not put down to an expired message queued ahead") {
+  // p (3.1.1) publishes m1 while its QoS 2 message is unreleased; s's queue also held a message
+  // that expired. The note names the way in, the likelier cause (removing every expiry from
+  // those schedules still loses the message).
+  TraceBuilder b;
+  const auto s = b.client("s"), p = b.client("p"), e = b.client("e");
+  const auto ks = b.connect(s, connect("s", true, {}, 0));
+  const auto kp = b.connect(p, connect("p", true, {}, 0, std::nullopt, mqtt::Version::v311));
+  const auto ke = b.connect(e, connect("e", true, {}, 0));
+  b.send(s, ks, subscribe(1, {sub("#", 1)}));
+  b.recv(s, ks, suback(1, {1}));
+  b.send(p, kp, publish("a", "m0", 1, 1));
+  b.recv(s, ks, publish("a", "m0", 1, 1));  // its PUBACK withheld until 30 s
+  b.recv(p, kp, puback(1));
+  b.send(e, ke, publish("b", "e", 1, 1, false, false, {prop(P::MessageExpiryInterval, 1)}));
+  b.recv(e, ke, puback(1));
+  b.send(p, kp, publish("c", "q2", 2, 2));
+  b.recv(p, kp, pubrec(2));  // its PUBREL withheld: p has a QoS 2 message in flight
+  b.send(p, kp, publish("c", "m1", 1, 3));
+  b.recv(p, kp, puback(3));
+  b.at(30'000);
+  b.send(s, ks, puback(1));
+  ping_at(b, s, ks, 60'000);
+  const std::string text = text_of(b, "max_inflight_messages 1\n", true);
+  MESSAGE(text);
+  CHECK(text.find("[MQTT-4.5.0-1]") == 0);
+  CHECK(text.find("acknowledged while its 3.1.1 publisher had other QoS 1/2 messages in flight") != std::string::npos);
+  CHECK(text.find("expired undelivered") == std::string::npos);
+}
+
 }  // TEST_SUITE
