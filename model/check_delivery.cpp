@@ -52,7 +52,13 @@ bool Walker::possibly_matching(const Sub& sub, const Msg& m, std::size_t idx) co
   if (sub.failed() || !mqtt::topic_matches(sub.match_filter, m.topic)) return false;
   const std::size_t end_hi = sub.session == kNever ? kNever : sessions_[sub.session].end_hi;
   const std::size_t del_hi = std::min(sub.del_hi, end_hi);
-  return sub.add_lo < std::min(m.p_hi, idx) && m.p_lo < del_hi;
+  return (sub.add_lo < std::min(m.p_hi, idx) || resend_after(sub, m, idx)) && m.p_lo < del_hi;
+}
+
+// A QoS 1 resend the broker may take as a new Application Message [MQTT-4.3.2-5] after `sub`
+// was made (before the copy at `idx`, and before the resend's own PUBACK).
+bool Walker::resend_after(const Sub& sub, const Msg& m, std::size_t idx) const {
+  return m.again_lo != kNever && m.again_lo < idx && sub.add_lo < std::min(m.again_hi, idx);
 }
 
 std::uint32_t Walker::allowed_copies(const Session& s, const Msg& m, std::size_t idx) const {
@@ -118,6 +124,14 @@ bool Walker::judge_common(Judgement& j, std::size_t idx, const Conn& c, const mq
         return false;
       }
     }
+  } else if (v5 && prop_number(p.properties, mqtt::prop::MessageExpiryInterval)) {
+    // 3.3.2.3.3: with no Message Expiry Interval the message does not expire; the interval a
+    // copy carries is "the received value minus the time waited" [MQTT-3.3.2-6], so a copy with
+    // one is not a copy of a message that had none (an identical message that had one is).
+    j.statement = "MQTT-3.3.2-6";
+    j.expected = "no Message Expiry Interval (the message had none)";
+    j.seen = std::to_string(*prop_number(p.properties, mqtt::prop::MessageExpiryInterval));
+    return false;
   }
   j.score += 1;
   if (v5) {
@@ -151,14 +165,16 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
   if (sub.failed()) return fail(1, "MQTT-3.3.2-3", "nothing through a refused subscription", sub.filter);
   const std::size_t del_hi = std::min(sub.del_hi, s.end_hi);
   if (!(m.p_lo < del_hi)) return fail(2, "MQTT-3.10.4-2", "no new message after the subscription ended (" + sub.filter + ")", "message published after it");
-  if (!(sub.add_lo < std::min(m.p_hi, idx))) {
+  if (!(sub.add_lo < std::min(m.p_hi, idx)) && !resend_after(sub, m, idx)) {
     if (m.will) {  // a will owed at the session's end or after its delay, sent later than that
       // Several wills may look alike (topic, payload): the one whose QoS and RETAIN this copy
-      // can carry is the likelier one.
+      // can carry is the likelier one. A late will that fits this subscription also explains
+      // the copy better than an earlier subscription whose QoS it does not fit (scored past
+      // judge_common's QoS check).
       const int grant = sub.granted >= 0 ? sub.granted : sub.opts.qos;
       const bool qos_fits = p.qos == std::min<int>(m.qos, grant) || (config_.upgrade_outgoing_qos && p.qos == grant);
       const bool retain_fits = !p.retain || m.retain;
-      return fail(qos_fits && retain_fits ? 5 : 4, "MQTT-3.1.2-8", "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
+      return fail(qos_fits && retain_fits ? 9 : 4, "MQTT-3.1.2-8", "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
                                          std::to_string(m.due_ms) + "ms)", "it published after a later subscription (" + sub.filter + ")");
     }
     return fail(2, "MQTT-3.3.2-3", "no message published before the subscription (" + sub.filter + ") existed", "an older message");
@@ -211,7 +227,9 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
     return fail(0, st, "one copy per matching subscription (" + std::to_string(allowed_copies(s, m, idx)) + ")", "another copy");
   }
   j.score += 1;
-  if (!judge_common(j, idx, c, p, m, sub)) return j;
+  // Subscription identifiers say which subscriptions a copy was sent for: they tell which
+  // message it is before its content (QoS, expiry, properties) is judged, so a copy whose
+  // identifier only a newer identical message explains is judged as that one.
   if (v5) {
     const auto ids = sub_ids_of(p);
     std::set<std::uint32_t> allowed;
@@ -227,9 +245,11 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
       return fail(0, "MQTT-3.3.4-3", "Subscription Identifier " + std::to_string(*sub.sub_id), "none");
   }
   j.score += 1;
+  if (!judge_common(j, idx, c, p, m, sub)) return j;
   if (!sub.group.empty()) {
     const auto pit = shared_picks_.find({msg, sub.group + "/" + sub.match_filter});
-    if (pit != shared_picks_.end()) {
+    // A QoS 1 message the broker took again (a resend) is another message: one member each.
+    if (pit != shared_picks_.end() && pit->second.size() >= m.processings) {
       for (const auto& pick : pit->second) {
         if (pick.session == static_cast<std::size_t>(&s - sessions_.data())) continue;
         // QoS 1 may go to another member once the first one's connection broke unacknowledged.
@@ -304,6 +324,18 @@ Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& 
     }
     if (m.p_lo >= o.subscribe_idx && (sub.add_hi == kNever || m.p_lo >= sub.add_hi)) j.statement = "MQTT-3.3.1-9";
     j.seen = "the retained message \"" + m.payload + "\"";
+    // A newer retained message, surely taken before the subscription, should have replaced it
+    // [MQTT-3.3.1-5]: the copy says that one was not stored, which outranks the symptoms (a
+    // rule forbidding retained copies to another subscription of the session).
+    for (std::size_t id2 : retained_[m.topic]) {
+      const Msg& m2 = msgs_[id2];
+      if (id2 == msg || m2.will || m2.questionable || m2.payload.empty() || m.p_hi > m2.p_lo || m2.p_hi > o.subscribe_idx) continue;
+      j.score = 6;
+      j.statement = "MQTT-3.3.1-5";
+      j.expected = "the retained message \"" + m2.payload + "\" on " + m.topic + ", which replaced it before the subscription";
+      j.seen += pressure_note(m2);
+      break;
+    }
     // A retained Will Message that was due before the subscription replaced it: the will was
     // never published, which is the broken rule [MQTT-3.1.2-8], and it outranks the symptoms.
     for (std::size_t id2 : retained_[m.topic]) {
@@ -567,6 +599,14 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
     const Msg& a = msgs_[j.msg];
     const Msg& b = msgs_[best->msg];
     const auto copies_of = [&](std::size_t id) { const auto it = s.copies.find(id); return it == s.copies.end() ? 0u : it->second; };
+    // Identical copies of different messages: not to a QoS 2 message its publisher has not
+    // released yet when another explains it (that one needs the server to route on PUBLISH,
+    // Figure 4.3 Method A; routing on PUBREL is as allowed, and would send it later).
+    const auto unreleased = [&](const Msg& m) { return m.qos == 2 && !m.will && m.p_hi == kNever && release_idx(m) >= idx; };
+    if (a.id != b.id && unreleased(a) != unreleased(b)) {
+      if (!unreleased(a)) best = &j;
+      continue;
+    }
     // Identical copies of different messages: give it to one the session surely still owes first
     // (a live message not received yet, or a retained message a new subscription must get).
     const auto owed = [&](const Judgement& x, const Msg& m) {

@@ -89,6 +89,8 @@ void Walker::on_publish_in(std::size_t idx, Conn& c, const mqtt::Packet& p) {
                                                        msgs_[it->second].topic == topic) {
       // A resend before PUBACK: the broker may take it as a new message (at least once).
       ++msgs_[it->second].processings;
+      msgs_[it->second].again_lo = idx;
+      msgs_[it->second].again_hi = kNever;
       note_resend(msgs_[it->second], c, idx);
       count("publish.qos1.resend");
       c.pending.push_back({T::PUBACK, p.packet_id, idx, e.time_ms, it->second, {}});
@@ -192,6 +194,7 @@ void Walker::on_server_ack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
     return r.answer == p.type && r.packet_id == p.packet_id;
   });
   const std::size_t msg = it == c.pending.end() ? kNever : it->msg;
+  const std::size_t request_idx = it == c.pending.end() ? kNever : it->send_idx;
   answer_request(idx, c, p.type, p.packet_id);
   // The client's send quota comes back with PUBACK, PUBCOMP or a failed PUBREC (4.9).
   if (p.type != T::PUBREC || p.reason_code >= 0x80) c.quota_used.erase(p.packet_id);
@@ -204,6 +207,7 @@ void Walker::on_server_ack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
     m.questionable_why = "refused with reason code " + std::to_string(p.reason_code);
     count("publish.refused");
   }
+  if (p.type == T::PUBACK && request_idx == m.again_lo) m.again_hi = std::min(m.again_hi, idx);  // the resend is taken
   if (p.type == T::PUBCOMP) {
     m.p_hi = std::min(m.p_hi, idx);  // routed by now, whichever method the broker uses
     m.recv_hi_ms = std::min(m.recv_hi_ms, time_of(idx));

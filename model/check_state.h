@@ -146,6 +146,10 @@ struct Msg {
   std::uint32_t session_expiry_s = 0;    // a will: its connection's Session Expiry Interval at the close
   std::uint64_t due_ms = kForeverMs;     // a will: published by then (slack included)
   std::uint32_t processings = 1;         // QoS 1 resends: the broker may take it this many times
+  // The latest QoS 1 resend: after a PUBACK (perhaps lost with its connection) the broker must
+  // take it as a new Application Message [MQTT-4.3.2-5], processed after event again_lo and
+  // before again_hi (its own PUBACK), so subscriptions made since the first send may match it.
+  std::size_t again_lo = kNever, again_hi = kNever;
   std::uint64_t seq = 0;                 // publish order on its connection
   bool under_pressure = false;           // the publisher had other QoS 1/2 messages unfinished
   // Every transmission of it by its publisher (connection, Send event): the first, then resends
@@ -364,6 +368,7 @@ class Walker {
   Judgement judge_retained(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p, std::size_t msg, std::size_t offer);
   bool judge_common(Judgement& j, std::size_t idx, const Conn& c, const mqtt::Packet& p, const Msg& m, const Sub& sub);
   bool possibly_matching(const Sub& sub, const Msg& m, std::size_t idx) const;
+  bool resend_after(const Sub& sub, const Msg& m, std::size_t idx) const;
   std::uint32_t allowed_copies(const Session& s, const Msg& m, std::size_t idx) const;
   bool will_of_early_keepalive_close(std::size_t idx, const mqtt::Packet& p);
   void diagnose_unknown(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p);
@@ -383,6 +388,7 @@ class Walker {
   QueueLoad queue_load(const Session& s, std::size_t exclude_msg, std::size_t lo_idx, std::size_t hi_idx) const;
   bool queue_full_for(const Session& s, const Msg& m) const;
   bool retained_queue_full(const RetainedOffer& o, std::size_t msg_id);
+  std::string expired_ahead_note(const Session& s, std::size_t before_idx) const;
 
   // check_sys.cpp: $SYS/broker/clients/*.
   void on_sys_publish(std::size_t idx, Conn& c, const mqtt::Packet& p, bool retained_offer);
