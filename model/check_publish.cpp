@@ -334,6 +334,28 @@ void Walker::on_unsuback(std::size_t idx, Conn& c, const mqtt::Packet& p) {
   for (std::size_t si : subs) subs_[si].del_hi = idx;
 }
 
+namespace {
+
+// The largest and the second largest of a key over a set of messages: "the largest over the
+// others than m" for every m at once, instead of comparing every pair (long traces retain
+// hundreds of messages on one topic).
+struct TopTwo {
+  std::size_t first_id = kNever;
+  std::optional<std::size_t> first, second;
+  void add(std::size_t id, std::size_t key) {
+    if (!first || key > *first) {
+      second = first;
+      first = key;
+      first_id = id;
+    } else if (!second || key > *second) {
+      second = key;
+    }
+  }
+  std::optional<std::size_t> other_than(std::size_t id) const { return id == first_id ? second : first; }
+};
+
+}  // namespace
+
 // Retained messages on topics matching `sub`'s filter that a subscription processed in
 // (s_lo, s_hi) may receive (`possible`) or must receive (`required`) [MQTT-3.3.1-9/10].
 void Walker::retained_candidates(const std::string& topic_filter, const Sub& sub, std::size_t s_lo, std::size_t s_hi,
@@ -342,29 +364,35 @@ void Walker::retained_candidates(const std::string& topic_filter, const Sub& sub
   const std::uint64_t s_hi_ms = s_hi == kNever ? kForeverMs : time_of(s_hi);
   for (const auto& [topic, ids] : retained_) {
     if (!mqtt::topic_matches(topic_filter, topic)) continue;
+    // Whether a will is cancelled is asked once per will (it looks at every connection).
+    std::vector<int> cancel(ids.size(), 0);
+    for (std::size_t k = 0; k < ids.size(); ++k)
+      if (msgs_[ids[k]].will) cancel[k] = will_cancel_state(msgs_[ids[k]]);
+    // A message is superseded by another surely stored before the subscription and after it;
+    // it is alone when no other may have been stored between it and the subscription.
+    TopTwo superseder_lo, overlap_hi;
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      const Msg& m2 = msgs_[ids[k]];
+      if (!m2.questionable && m2.p_hi <= s_lo && !(m2.will && cancel[k] != 0)) superseder_lo.add(ids[k], m2.p_lo);
+      if (m2.p_lo < s_hi) overlap_hi.add(ids[k], m2.p_hi);
+    }
     std::size_t sure = kNever;
     bool sure_unique = true;
-    for (std::size_t id : ids) {
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      const std::size_t id = ids[k];
       const Msg& m = msgs_[id];
       if (m.p_lo >= s_hi || m.payload.empty()) continue;
-      if (m.will && will_cancel_state(m) == 1) continue;
-      bool superseded = false;
-      for (std::size_t id2 : ids) {
-        const Msg& m2 = msgs_[id2];
-        if (id2 != id && !m2.questionable && m.p_hi <= m2.p_lo && m2.p_hi <= s_lo && !(m2.will && will_cancel_state(m2) != 0)) superseded = true;
-      }
-      if (superseded) continue;
+      if (m.will && cancel[k] == 1) continue;
+      const auto later = superseder_lo.other_than(id);
+      if (later && *later >= m.p_hi) continue;   // superseded
       if (m.expiry_s && m.recv_hi_ms < kForeverMs && s_lo_ms > m.recv_hi_ms + std::uint64_t{*m.expiry_s} * 1000 + options_.timer_slack_ms) continue;
       possible.push_back(id);
       // Required: surely stored before the subscription, nothing else possibly in between, and
       // surely not expired.
-      const bool stable = m.p_hi <= s_lo && !m.questionable && !(m.will && will_cancel_state(m) != 0) &&
+      const bool stable = m.p_hi <= s_lo && !m.questionable && !(m.will && cancel[k] != 0) &&
                           (!m.expiry_s || s_hi_ms < m.recv_lo_ms + std::uint64_t{*m.expiry_s} * 1000);
-      bool alone = true;
-      for (std::size_t id2 : ids) {
-        const Msg& m2 = msgs_[id2];
-        if (id2 != id && !(m2.p_hi <= m.p_lo) && !(m2.p_lo >= s_hi)) alone = false;
-      }
+      const auto overlap = overlap_hi.other_than(id);
+      const bool alone = !(overlap && *overlap > m.p_lo);
       if (stable && alone) {
         if (sure != kNever) sure_unique = false;
         sure = id;
