@@ -698,3 +698,32 @@ TEST_CASE("seeds 1761, 2061: a message lost on its way in from a 3.1.1 publisher
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("model: campaign triage, seed 40001") {
+
+TEST_CASE("seed 40663: a QoS 1 resend's Message Expiry Interval counts from its own receipt [MQTT-4.3.2-5, MQTT-3.3.2-6]") {
+  // p's link delays bytes 3 s: p1 arrives at 3 s, its resend at 4 s, a new message with the
+  // full 10 s. A copy may carry 10 then, never more than the received value.
+  for (std::uint32_t forwarded : {10u, 11u}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("b/#", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    b.fault(p, kp, "latency 3000ms");
+    const mqtt::Properties ten{prop(P::MessageExpiryInterval, 10)};
+    b.send(p, kp, publish("b/a", "p1", 1, 1, false, false, ten));
+    b.at(1'000);
+    b.send(p, kp, publish("b/a", "p1", 1, 1, false, true, ten));
+    b.at(3'000);
+    b.recv(p, kp, puback(1));
+    b.recv(s, ks, publish("b/a", "p1", 0, 0, false, false, ten));
+    b.at(4'000);
+    b.recv(p, kp, puback(1));
+    b.recv(s, ks, publish("b/a", "p1", 0, 0, false, false, {prop(P::MessageExpiryInterval, forwarded)}));
+    CHECK(statement_of(b) == (forwarded == 10 ? "ok" : "MQTT-3.3.2-6"));
+  }
+}
+
+}  // TEST_SUITE
