@@ -360,6 +360,17 @@ void Walker::check_owed_retained() {
                   "not retained when the subscription was made; first seen at t=" + std::to_string(ev_[late].time_ms) + "ms");
           continue;
         }
+        // Never seen at all, after its owner's DISCONNECT with a reason code other than 0x00
+        // (which keeps the will [MQTT-3.1.2-8]): a server that discards the will on that
+        // DISCONNECT is the likelier story than one that published it without retaining it
+        // (after a crash nothing tells them apart: [MQTT-3.3.1-9] below).
+        if (wc && wc->disconnect_sent) {
+          violate(at, s.client, "MQTT-3.1.2-8",
+                  "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
+                      std::to_string(m.due_ms) + "ms), then retained for the new subscription " + sub.filter,
+                  "never published (" + will_cause(m) + ")");
+          continue;
+        }
       }
       violate(at, s.client, o.statement, "the retained message \"" + m.payload + "\" on " + m.topic + " for the new subscription " + sub.filter,
               "none" + expired_ahead_note(s, sub.add_hi));

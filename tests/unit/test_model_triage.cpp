@@ -726,4 +726,28 @@ TEST_CASE("seed 40663: a QoS 1 resend's Message Expiry Interval counts from its 
   }
 }
 
+TEST_CASE("seed 41047: a retained will owed to a new subscription and never seen names the will's rule [MQTT-3.1.2-8]") {
+  for (bool retained_sent : {true, false}) {
+    TraceBuilder b;
+    const auto w = b.client("w"), s = b.client("s");
+    const auto kw = b.connect(w, connect("w", false, {}, 0, mqtt::Will{"a/b", "will", 0, true, {}}));
+    const auto ks = b.connect(s, connect("s", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.send(w, kw, disconnect(0x80));  // not 0x00: the will is published [MQTT-3.1.2-8]
+    b.close(w, kw, "disconnect");
+    b.at(2'100);
+    b.send(s, ks, subscribe(1, {sub("a/#", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    if (retained_sent) b.recv(s, ks, publish("a/b", "will", 0, 0, true));
+    ping_at(b, s, ks, 30'000);
+    if (retained_sent) {
+      CHECK(statement_of(b, "", true) == "ok");
+    } else {
+      const std::string text = text_of(b, "", true);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
+      CHECK(text.find("never published (its owner ended the connection with DISCONNECT 0x80)") != std::string::npos);
+    }
+  }
+}
+
 }  // TEST_SUITE
