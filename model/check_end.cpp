@@ -193,6 +193,25 @@ void Walker::check_owed_messages() {
                 "its own message never delivered, as the old subscription (No Local 1) would do");
         continue;
       }
+      // A copy alike, given to another message, that would be this one's but for an option a
+      // replaced subscription had (Retain As Published): the re-subscription is the cause.
+      std::string stale;
+      for (std::size_t di = 0; di < s.deliveries.size() && stale.empty(); ++di) {
+        const Delivery& d = s.deliveries[di];
+        if (d.msg == m.id || d.recv_idx <= m.p_lo) continue;
+        const Event& de = ev_[d.recv_idx];
+        const Conn* dc = find_conn(de.conn);
+        if (!dc || !de.packet || de.packet->topic != m.topic || de.packet->payload != m.payload) continue;
+        for (std::size_t sub_i : s.subs) {
+          const Judgement jj = judge_live(d.recv_idx, *dc, s, *de.packet, m.id, sub_i);
+          if (jj.statement != "MQTT-3.8.4-3") continue;
+          violate(at, s.client, "MQTT-3.8.4-3", jj.expected,
+                  jj.seen + " (the copy at t=" + std::to_string(de.time_ms) + "ms; the message on \"" + m.topic + "\" is otherwise never delivered)");
+          stale = jj.statement;
+          break;
+        }
+      }
+      if (!stale.empty()) continue;
       violate(at, s.client, m.will ? "MQTT-3.1.2-8" : "MQTT-4.5.0-1",
               std::string(m.will ? "the Will Message of " + m.publisher_id : "message") + " on \"" + m.topic + "\" payload \"" + m.payload +
                   "\" (QoS " + std::to_string(q) + ") delivered through " + owed->filter,

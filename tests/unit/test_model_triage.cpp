@@ -750,4 +750,32 @@ TEST_CASE("seed 41047: a retained will owed to a new subscription and never seen
   }
 }
 
+TEST_CASE("seed 45776: a message missing because its copy kept a replaced Retain As Published names [MQTT-3.8.4-3]") {
+  // The copy with RETAIN 0 could be a late live copy of the first message (its earlier copy was
+  // the retained one), but then the second is never delivered: the stale option is the cause.
+  for (bool rap_replaced : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    b.send(p, kp, publish("t", "x", 0, 0, true));
+    b.send(s, ks, subscribe(1, {sub("t", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    b.recv(s, ks, publish("t", "x", 0, 0, true));  // the retained message
+    b.send(s, ks, subscribe(2, {sub("t", 0, false, true, 2)}));  // Retain As Published 1 now
+    b.recv(s, ks, suback(2, {0}));
+    b.send(p, kp, publish("t", "x", 0, 0, true));
+    b.recv(s, ks, publish("t", "x", 0, 0, rap_replaced));
+    ping_at(b, s, ks, 1'000);
+    ping_at(b, s, ks, 10'000);
+    if (rap_replaced) {
+      CHECK(statement_of(b, "", true) == "ok");
+    } else {
+      const std::string text = text_of(b, "", true);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.8.4-3]") == 0);
+    }
+  }
+}
+
 }  // TEST_SUITE
