@@ -778,4 +778,23 @@ TEST_CASE("seed 45776: a message missing because its copy kept a replaced Retain
   }
 }
 
+TEST_CASE("seed 47807: a 3.1.1 QoS 2 PUBLISH repeated twice on the connection after a reconnection is still owed PUBREC [MQTT-4.3.3-2]") {
+  for (bool answered : {true, false}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    auto k = b.connect(c, connect("c", false, {}, 60, std::nullopt, mqtt::Version::v311));
+    b.send(c, k, publish("a/b", "p1", 2, 1));
+    b.recv(c, k, pubrec(1));  // its PUBREL withheld
+    b.close(c, k, "crash");
+    k = b.dial_connect(c, connect("c", false, {}, 60, std::nullopt, mqtt::Version::v311));
+    b.recv(c, k, connack(true));
+    b.send(c, k, publish("a/b", "p1", 2, 1, false, true));  // the resend reconnection requires
+    b.recv(c, k, pubrec(1));
+    b.send(c, k, publish("a/b", "p1", 2, 1, false, true));  // and once more
+    if (answered) b.recv(c, k, pubrec(1));
+    else b.peer_closed(c, k);
+    CHECK(statement_of(b) == (answered ? "ok" : "MQTT-4.3.3-2"));
+  }
+}
+
 }  // TEST_SUITE
