@@ -212,6 +212,14 @@ void Walker::check_owed_messages() {
         }
       }
       if (!stale.empty()) continue;
+      if (const std::size_t back = owner_back_within_delay(m); back != kNever) {
+        violate(at, s.client, "MQTT-3.1.2-8",
+                "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
+                    std::to_string(m.due_ms) + "ms), delivered through " + owed->filter,
+                "never published: its owner reconnected at t=" + std::to_string(time_of(back)) + "ms, within the Will Delay (" +
+                    std::to_string(m.will_delay_s) + " s) but after the session had ended");
+        continue;
+      }
       violate(at, s.client, m.will ? "MQTT-3.1.2-8" : "MQTT-4.5.0-1",
               std::string(m.will ? "the Will Message of " + m.publisher_id : "message") + " on \"" + m.topic + "\" payload \"" + m.payload +
                   "\" (QoS " + std::to_string(q) + ") delivered through " + owed->filter,
@@ -313,6 +321,22 @@ std::string Walker::expired_ahead_note(const Session& s, std::size_t before_idx)
   return "";
 }
 
+// A will whose owner came back after the session's end made it due but before the Will Delay
+// had passed: the CONNECT event (kNever: none). A broker that waits for the delay instead of
+// the session's end cancels the will then, so it is never published at all.
+std::size_t Walker::owner_back_within_delay(const Msg& m) const {
+  std::size_t back = kNever;
+  const auto wit = conns_.find(m.conn);
+  const Conn* wc = wit == conns_.end() ? nullptr : &wit->second;
+  if (!m.will || !wc || m.will_delay_s == 0 || wc->broker_close_lo_ms >= kForeverMs) return kNever;
+  for (const auto& [id, o] : conns_) {
+    if (id == m.conn || o.client_id != m.publisher_id || o.connect_idx == kNever || o.connect_idx <= wc->connect_idx) continue;
+    const std::uint64_t t = time_of(o.connect_idx);
+    if (t > m.due_ms && t < wc->broker_close_lo_ms + std::uint64_t{m.will_delay_s} * 1000) back = o.connect_idx;
+  }
+  return back;
+}
+
 void Walker::check_owed_retained() {
   const std::uint64_t end_ms = ev_.back().time_ms;
   for (RetainedOffer& o : offers_) {
@@ -355,15 +379,8 @@ void Walker::check_owed_retained() {
         // Or its owner came back after the session's end made the will due but before the Will
         // Delay had passed: a broker that waits for the delay instead of the session's end
         // cancels it then, so it was never published at all.
-        std::size_t back = kNever;
+        const std::size_t back = owner_back_within_delay(m);
         const Conn* wc = find_conn(m.conn);
-        if (wc && m.will_delay_s > 0 && wc->broker_close_lo_ms < kForeverMs) {
-          for (const auto& [id, o] : conns_) {
-            if (id == m.conn || o.client_id != m.publisher_id || o.connect_idx == kNever || o.connect_idx <= wc->connect_idx) continue;
-            const std::uint64_t t = time_of(o.connect_idx);
-            if (t > m.due_ms && t < wc->broker_close_lo_ms + std::uint64_t{m.will_delay_s} * 1000) back = o.connect_idx;
-          }
-        }
         if (late == kNever && back != kNever) {
           violate(at, s.client, "MQTT-3.1.2-8",
                   "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +

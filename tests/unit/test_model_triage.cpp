@@ -797,4 +797,30 @@ TEST_CASE("seed 47807: a 3.1.1 QoS 2 PUBLISH repeated twice on the connection af
   }
 }
 
+TEST_CASE("seed 47094: a will never published because its owner came back within the delay after its session ended names its terms [MQTT-3.1.2-8]") {
+  for (bool published : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), w = b.client("w");
+    const auto ks = b.connect(s, connect("s", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.send(s, ks, subscribe(1, {sub("a/#", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    const mqtt::Will will{"a/b", "will", 0, false, {prop(P::WillDelayInterval, 10)}};
+    const auto kw = b.connect(w, connect("w", false, {prop(P::SessionExpiryInterval, 0)}, 0, will));
+    b.close(w, kw, "crash");  // Session Expiry 0: the session ends now, so the will is due now
+    if (published) b.recv(s, ks, publish("a/b", "will"));
+    b.at(5'000);
+    b.connect(w, connect("w", true, {prop(P::SessionExpiryInterval, 2)}, 0, will));
+    ping_at(b, s, ks, 6'000);
+    ping_at(b, s, ks, 30'000);
+    if (published) {
+      CHECK(statement_of(b, "", true) == "ok");
+    } else {
+      const std::string text = text_of(b, "", true);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
+      CHECK(text.find("Will Delay 10 s, Session Expiry 0 s") != std::string::npos);
+    }
+  }
+}
+
 }  // TEST_SUITE
