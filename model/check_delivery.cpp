@@ -98,17 +98,19 @@ bool Walker::judge_common(Judgement& j, std::size_t idx, const Conn& c, const mq
     const std::uint64_t hold_lo_ms = c.hold_since_ms - std::min<std::uint64_t>(c.hold_since_ms, c.max_latency_ms);
     const std::uint64_t sent_lo_ms = recent_hold ? std::min(lat_lo_ms, hold_lo_ms) : lat_lo_ms;
     const std::uint64_t expiry_ms = std::uint64_t{*m.expiry_s} * 1000;
-    const bool is_redelivery_window = false;
-    (void)is_redelivery_window;
-    if (m.recv_hi_ms < kForeverMs && sent_lo_ms > m.recv_hi_ms + expiry_ms + options_.timer_slack_ms) {
+    // A QoS 1 resend is a new Application Message [MQTT-4.3.2-5]: its interval counts from its
+    // own receipt, as late as its PUBACK (unknown before that).
+    const std::uint64_t recv_hi_ms = m.again_lo < idx ? (m.again_hi < idx ? std::max(m.recv_hi_ms, time_of(m.again_hi)) : kForeverMs)
+                                                      : m.recv_hi_ms;
+    if (recv_hi_ms < kForeverMs && sent_lo_ms > recv_hi_ms + expiry_ms + options_.timer_slack_ms) {
       j.statement = "MQTT-3.3.2-5";
       j.expected = "no copy after its Message Expiry Interval (" + std::to_string(*m.expiry_s) + " s) passed";
-      j.seen = "delivered " + std::to_string(sent_lo_ms - m.recv_hi_ms) + " ms after it was received";
+      j.seen = "delivered " + std::to_string(sent_lo_ms - recv_hi_ms) + " ms after it was received";
       return false;
     }
     if (v5) {
       const auto fwd = prop_number(p.properties, mqtt::prop::MessageExpiryInterval);
-      const std::uint64_t waited_lo_s = m.recv_hi_ms < kForeverMs && sent_lo_ms > m.recv_hi_ms ? (sent_lo_ms - m.recv_hi_ms) / 1000 : 0;
+      const std::uint64_t waited_lo_s = recv_hi_ms < kForeverMs && sent_lo_ms > recv_hi_ms ? (sent_lo_ms - recv_hi_ms) / 1000 : 0;
       const std::uint64_t waited_hi_s = e.time_ms > m.recv_lo_ms ? (e.time_ms - m.recv_lo_ms) / 1000 + 1 : 1;
       const std::int64_t hi = static_cast<std::int64_t>(*m.expiry_s) - static_cast<std::int64_t>(waited_lo_s);
       const std::int64_t lo = static_cast<std::int64_t>(*m.expiry_s) - static_cast<std::int64_t>(waited_hi_s) -

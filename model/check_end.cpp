@@ -193,6 +193,33 @@ void Walker::check_owed_messages() {
                 "its own message never delivered, as the old subscription (No Local 1) would do");
         continue;
       }
+      // A copy alike, given to another message, that would be this one's but for an option a
+      // replaced subscription had (Retain As Published): the re-subscription is the cause.
+      std::string stale;
+      for (std::size_t di = 0; di < s.deliveries.size() && stale.empty(); ++di) {
+        const Delivery& d = s.deliveries[di];
+        if (d.msg == m.id || d.recv_idx <= m.p_lo) continue;
+        const Event& de = ev_[d.recv_idx];
+        const Conn* dc = find_conn(de.conn);
+        if (!dc || !de.packet || de.packet->topic != m.topic || de.packet->payload != m.payload) continue;
+        for (std::size_t sub_i : s.subs) {
+          const Judgement jj = judge_live(d.recv_idx, *dc, s, *de.packet, m.id, sub_i);
+          if (jj.statement != "MQTT-3.8.4-3") continue;
+          violate(at, s.client, "MQTT-3.8.4-3", jj.expected,
+                  jj.seen + " (the copy at t=" + std::to_string(de.time_ms) + "ms; the message on \"" + m.topic + "\" is otherwise never delivered)");
+          stale = jj.statement;
+          break;
+        }
+      }
+      if (!stale.empty()) continue;
+      if (const std::size_t back = owner_back_within_delay(m); back != kNever) {
+        violate(at, s.client, "MQTT-3.1.2-8",
+                "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
+                    std::to_string(m.due_ms) + "ms), delivered through " + owed->filter,
+                "never published: its owner reconnected at t=" + std::to_string(time_of(back)) + "ms, within the Will Delay (" +
+                    std::to_string(m.will_delay_s) + " s) but after the session had ended");
+        continue;
+      }
       violate(at, s.client, m.will ? "MQTT-3.1.2-8" : "MQTT-4.5.0-1",
               std::string(m.will ? "the Will Message of " + m.publisher_id : "message") + " on \"" + m.topic + "\" payload \"" + m.payload +
                   "\" (QoS " + std::to_string(q) + ") delivered through " + owed->filter,
@@ -294,6 +321,22 @@ std::string Walker::expired_ahead_note(const Session& s, std::size_t before_idx)
   return "";
 }
 
+// A will whose owner came back after the session's end made it due but before the Will Delay
+// had passed: the CONNECT event (kNever: none). A broker that waits for the delay instead of
+// the session's end cancels the will then, so it is never published at all.
+std::size_t Walker::owner_back_within_delay(const Msg& m) const {
+  std::size_t back = kNever;
+  const auto wit = conns_.find(m.conn);
+  const Conn* wc = wit == conns_.end() ? nullptr : &wit->second;
+  if (!m.will || !wc || m.will_delay_s == 0 || wc->broker_close_lo_ms >= kForeverMs) return kNever;
+  for (const auto& [id, o] : conns_) {
+    if (id == m.conn || o.client_id != m.publisher_id || o.connect_idx == kNever || o.connect_idx <= wc->connect_idx) continue;
+    const std::uint64_t t = time_of(o.connect_idx);
+    if (t > m.due_ms && t < wc->broker_close_lo_ms + std::uint64_t{m.will_delay_s} * 1000) back = o.connect_idx;
+  }
+  return back;
+}
+
 void Walker::check_owed_retained() {
   const std::uint64_t end_ms = ev_.back().time_ms;
   for (RetainedOffer& o : offers_) {
@@ -336,15 +379,8 @@ void Walker::check_owed_retained() {
         // Or its owner came back after the session's end made the will due but before the Will
         // Delay had passed: a broker that waits for the delay instead of the session's end
         // cancels it then, so it was never published at all.
-        std::size_t back = kNever;
+        const std::size_t back = owner_back_within_delay(m);
         const Conn* wc = find_conn(m.conn);
-        if (wc && m.will_delay_s > 0 && wc->broker_close_lo_ms < kForeverMs) {
-          for (const auto& [id, o] : conns_) {
-            if (id == m.conn || o.client_id != m.publisher_id || o.connect_idx == kNever || o.connect_idx <= wc->connect_idx) continue;
-            const std::uint64_t t = time_of(o.connect_idx);
-            if (t > m.due_ms && t < wc->broker_close_lo_ms + std::uint64_t{m.will_delay_s} * 1000) back = o.connect_idx;
-          }
-        }
         if (late == kNever && back != kNever) {
           violate(at, s.client, "MQTT-3.1.2-8",
                   "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
@@ -358,6 +394,17 @@ void Walker::check_owed_retained() {
                   "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
                       std::to_string(m.due_ms) + "ms), then retained for the new subscription " + sub.filter,
                   "not retained when the subscription was made; first seen at t=" + std::to_string(ev_[late].time_ms) + "ms");
+          continue;
+        }
+        // Never seen at all, after its owner's DISCONNECT with a reason code other than 0x00
+        // (which keeps the will [MQTT-3.1.2-8]): a server that discards the will on that
+        // DISCONNECT is the likelier story than one that published it without retaining it
+        // (after a crash nothing tells them apart: [MQTT-3.3.1-9] below).
+        if (wc && wc->disconnect_sent) {
+          violate(at, s.client, "MQTT-3.1.2-8",
+                  "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +
+                      std::to_string(m.due_ms) + "ms), then retained for the new subscription " + sub.filter,
+                  "never published (" + will_cause(m) + ")");
           continue;
         }
       }

@@ -352,7 +352,12 @@ bool Walker::resend_close(std::size_t idx, Conn& c) {
   for (const PendingRequest& r : c.pending) {
     if (r.answer != mqtt::PacketType::PUBREC || r.msg == kNever) continue;
     const Msg& m = msgs_[r.msg];
-    if (m.conn != c.id || m.p_lo >= r.send_idx) continue;  // not a repeat on this connection
+    if (m.p_lo >= r.send_idx) continue;  // not a repeat
+    // Sent before on this very connection: the repeat is not the resend reconnection requires.
+    const bool repeat_here = std::any_of(m.sends.begin(), m.sends.end(), [&](const std::pair<std::uint32_t, std::size_t>& send) {
+      return send.first == c.id && send.second < r.send_idx;
+    });
+    if (!repeat_here) continue;
     if (c.version == mqtt::Version::v5) {
       count("close.after_resend");
       return true;

@@ -698,3 +698,129 @@ TEST_CASE("seeds 1761, 2061: a message lost on its way in from a 3.1.1 publisher
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("model: campaign triage, seed 40001") {
+
+TEST_CASE("seed 40663: a QoS 1 resend's Message Expiry Interval counts from its own receipt [MQTT-4.3.2-5, MQTT-3.3.2-6]") {
+  // p's link delays bytes 3 s: p1 arrives at 3 s, its resend at 4 s, a new message with the
+  // full 10 s. A copy may carry 10 then, never more than the received value.
+  for (std::uint32_t forwarded : {10u, 11u}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("b/#", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    b.fault(p, kp, "latency 3000ms");
+    const mqtt::Properties ten{prop(P::MessageExpiryInterval, 10)};
+    b.send(p, kp, publish("b/a", "p1", 1, 1, false, false, ten));
+    b.at(1'000);
+    b.send(p, kp, publish("b/a", "p1", 1, 1, false, true, ten));
+    b.at(3'000);
+    b.recv(p, kp, puback(1));
+    b.recv(s, ks, publish("b/a", "p1", 0, 0, false, false, ten));
+    b.at(4'000);
+    b.recv(p, kp, puback(1));
+    b.recv(s, ks, publish("b/a", "p1", 0, 0, false, false, {prop(P::MessageExpiryInterval, forwarded)}));
+    CHECK(statement_of(b) == (forwarded == 10 ? "ok" : "MQTT-3.3.2-6"));
+  }
+}
+
+TEST_CASE("seed 41047: a retained will owed to a new subscription and never seen names the will's rule [MQTT-3.1.2-8]") {
+  for (bool retained_sent : {true, false}) {
+    TraceBuilder b;
+    const auto w = b.client("w"), s = b.client("s");
+    const auto kw = b.connect(w, connect("w", false, {}, 0, mqtt::Will{"a/b", "will", 0, true, {}}));
+    const auto ks = b.connect(s, connect("s", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.send(w, kw, disconnect(0x80));  // not 0x00: the will is published [MQTT-3.1.2-8]
+    b.close(w, kw, "disconnect");
+    b.at(2'100);
+    b.send(s, ks, subscribe(1, {sub("a/#", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    if (retained_sent) b.recv(s, ks, publish("a/b", "will", 0, 0, true));
+    ping_at(b, s, ks, 30'000);
+    if (retained_sent) {
+      CHECK(statement_of(b, "", true) == "ok");
+    } else {
+      const std::string text = text_of(b, "", true);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
+      CHECK(text.find("never published (its owner ended the connection with DISCONNECT 0x80)") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("seed 45776: a message missing because its copy kept a replaced Retain As Published names [MQTT-3.8.4-3]") {
+  // The copy with RETAIN 0 could be a late live copy of the first message (its earlier copy was
+  // the retained one), but then the second is never delivered: the stale option is the cause.
+  for (bool rap_replaced : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    b.send(p, kp, publish("t", "x", 0, 0, true));
+    b.send(s, ks, subscribe(1, {sub("t", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    b.recv(s, ks, publish("t", "x", 0, 0, true));  // the retained message
+    b.send(s, ks, subscribe(2, {sub("t", 0, false, true, 2)}));  // Retain As Published 1 now
+    b.recv(s, ks, suback(2, {0}));
+    b.send(p, kp, publish("t", "x", 0, 0, true));
+    b.recv(s, ks, publish("t", "x", 0, 0, rap_replaced));
+    ping_at(b, s, ks, 1'000);
+    ping_at(b, s, ks, 10'000);
+    if (rap_replaced) {
+      CHECK(statement_of(b, "", true) == "ok");
+    } else {
+      const std::string text = text_of(b, "", true);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.8.4-3]") == 0);
+    }
+  }
+}
+
+TEST_CASE("seed 47807: a 3.1.1 QoS 2 PUBLISH repeated twice on the connection after a reconnection is still owed PUBREC [MQTT-4.3.3-2]") {
+  for (bool answered : {true, false}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    auto k = b.connect(c, connect("c", false, {}, 60, std::nullopt, mqtt::Version::v311));
+    b.send(c, k, publish("a/b", "p1", 2, 1));
+    b.recv(c, k, pubrec(1));  // its PUBREL withheld
+    b.close(c, k, "crash");
+    k = b.dial_connect(c, connect("c", false, {}, 60, std::nullopt, mqtt::Version::v311));
+    b.recv(c, k, connack(true));
+    b.send(c, k, publish("a/b", "p1", 2, 1, false, true));  // the resend reconnection requires
+    b.recv(c, k, pubrec(1));
+    b.send(c, k, publish("a/b", "p1", 2, 1, false, true));  // and once more
+    if (answered) b.recv(c, k, pubrec(1));
+    else b.peer_closed(c, k);
+    CHECK(statement_of(b) == (answered ? "ok" : "MQTT-4.3.3-2"));
+  }
+}
+
+TEST_CASE("seed 47094: a will never published because its owner came back within the delay after its session ended names its terms [MQTT-3.1.2-8]") {
+  for (bool published : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), w = b.client("w");
+    const auto ks = b.connect(s, connect("s", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.send(s, ks, subscribe(1, {sub("a/#", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    const mqtt::Will will{"a/b", "will", 0, false, {prop(P::WillDelayInterval, 10)}};
+    const auto kw = b.connect(w, connect("w", false, {prop(P::SessionExpiryInterval, 0)}, 0, will));
+    b.close(w, kw, "crash");  // Session Expiry 0: the session ends now, so the will is due now
+    if (published) b.recv(s, ks, publish("a/b", "will"));
+    b.at(5'000);
+    b.connect(w, connect("w", true, {prop(P::SessionExpiryInterval, 2)}, 0, will));
+    ping_at(b, s, ks, 6'000);
+    ping_at(b, s, ks, 30'000);
+    if (published) {
+      CHECK(statement_of(b, "", true) == "ok");
+    } else {
+      const std::string text = text_of(b, "", true);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
+      CHECK(text.find("Will Delay 10 s, Session Expiry 0 s") != std::string::npos);
+    }
+  }
+}
+
+}  // TEST_SUITE
