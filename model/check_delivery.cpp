@@ -168,6 +168,9 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
   const std::size_t del_hi = std::min(sub.del_hi, s.end_hi);
   if (!(m.p_lo < del_hi)) return fail(2, "MQTT-3.10.4-2", "no new message after the subscription ended (" + sub.filter + ")", "message published after it");
   if (!(sub.add_lo < std::min(m.p_hi, idx)) && !resend_after(sub, m, idx)) {
+    // A will surely cancelled (its owner came back within the delay) is not a late one.
+    if (m.will && will_cancel_state(m) == 1)
+      return fail(4, m.cancel_statement.empty() ? "MQTT-3.1.3-9" : m.cancel_statement, "no Will Message", "the Will Message of " + m.publisher_id);
     if (m.will) {  // a will owed at the session's end or after its delay, sent later than that
       // Several wills may look alike (topic, payload): the one whose QoS and RETAIN this copy
       // can carry is the likelier one. A late will that fits this subscription also explains

@@ -823,4 +823,38 @@ TEST_CASE("seed 47094: a will never published because its owner came back within
   }
 }
 
+TEST_CASE("seed 47653: a late will is never put down to an alike will its owner cancelled by coming back within the delay") {
+  // w's first connection (Session Expiry 2) ends at 8 s as w connects again: its will is
+  // cancelled [MQTT-3.1.2-8]. The second (Session Expiry 0) ends at once, so its will is due at
+  // 8 s. A copy at 19 s, through a subscription made at 14 s, is the second will, late.
+  for (bool late_copy : {false, true}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), w = b.client("w");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const mqtt::Will will{"a/b/c", "will", 1, false, {prop(P::WillDelayInterval, 10)}};
+    auto kw = b.connect(w, connect("w", false, {prop(P::SessionExpiryInterval, 2)}, 0, will));
+    b.at(8'000);
+    b.close(w, kw, "crash");
+    kw = b.connect(w, connect("w", true, {prop(P::SessionExpiryInterval, 0)}, 0, will));
+    b.close(w, kw, "reset");
+    b.at(14'000);
+    b.send(s, ks, subscribe(1, {sub("#", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.at(19'000);
+    if (late_copy) {
+      b.recv(s, ks, publish("a/b/c", "will", 1, 1));
+      b.send(s, ks, puback(1));
+    }
+    ping_at(b, s, ks, 20'000);
+    if (!late_copy) {
+      CHECK(statement_of(b) == "ok");
+    } else {
+      const std::string text = text_of(b);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
+      CHECK(text.find("Will Delay 10 s, Session Expiry 0 s") != std::string::npos);
+    }
+  }
+}
+
 }  // TEST_SUITE
