@@ -60,6 +60,10 @@ inline mqtt::Packet puback(std::uint16_t id, std::uint8_t rc = 0) { return ack(m
 inline mqtt::Packet pubrec(std::uint16_t id, std::uint8_t rc = 0) { return ack(mqtt::PacketType::PUBREC, id, rc); }
 inline mqtt::Packet pubrel(std::uint16_t id) { return ack(mqtt::PacketType::PUBREL, id); }
 inline mqtt::Packet pubcomp(std::uint16_t id) { return ack(mqtt::PacketType::PUBCOMP, id); }
+// One subscription of a SUBSCRIBE: filter, maximum QoS, No Local, Retain As Published, Retain Handling.
+inline mqtt::Subscription sub(std::string filter, std::uint8_t qos, bool no_local = false, bool rap = false, std::uint8_t rh = 0) {
+  return {std::move(filter), qos, no_local, rap, rh};
+}
 inline mqtt::Packet subscribe(std::uint16_t id, std::vector<mqtt::Subscription> subs, mqtt::Properties props = {}) {
   mqtt::Packet p;
   p.type = mqtt::PacketType::SUBSCRIBE;

@@ -12,10 +12,6 @@ namespace P = mqtt::prop;
 
 namespace {
 
-mqtt::Subscription sub(std::string filter, std::uint8_t qos, bool no_local = false, bool rap = false, std::uint8_t rh = 0) {
-  return {std::move(filter), qos, no_local, rap, rh};
-}
-
 // A subscriber "s" subscribed to `filter` at `qos` (granted as asked) and a publisher "p".
 struct Pair {
   TraceBuilder b;

@@ -13,10 +13,6 @@ namespace P = mqtt::prop;
 
 namespace {
 
-mqtt::Subscription sub(std::string filter, std::uint8_t qos, bool no_local = false, bool rap = false, std::uint8_t rh = 0) {
-  return {std::move(filter), qos, no_local, rap, rh};
-}
-
 std::string statement_of(const TraceBuilder& b, const std::string& conf = "", bool liveness = false) {
   const auto v = judge(b, conf, liveness);
   if (v.violation) MESSAGE(v.violation->text());
