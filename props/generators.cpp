@@ -5,6 +5,8 @@
 // only $share, tiny queues...) instead of every run being the same average soup.
 #include "generators.h"
 
+#include "op_gen.h"
+
 #include <algorithm>
 #include <string>
 
@@ -12,10 +14,6 @@ namespace mqsim::props {
 namespace {
 
 namespace gen = rc::gen;
-
-const std::vector<std::string> kTopics = {"a", "a/b", "b", "b/a", "a/b/c"};
-const std::vector<std::string> kFilters = {"a", "a/b", "a/+", "+/b", "#", "a/#", "+", "b/#",
-                                           "$share/g/a/+", "$share/g/#", "$share/h/a", "$SYS/broker/clients/connected"};
 
 struct Swarm {
   std::uint16_t max_inflight = 20;
@@ -25,8 +23,6 @@ struct Swarm {
   bool persistence = false;
   std::vector<int> weights;  // one per OpKind, in enum order
 };
-
-constexpr int kOpKinds = static_cast<int>(OpKind::Retry) + 1;
 
 // Each op kind's possible weights in a swarm, in OpKind order. Publishing and subscribing are
 // what everything else acts upon, so they are never weighted out; faults are sometimes absent
@@ -124,78 +120,6 @@ rc::Gen<std::vector<ClientSpec>> gen_clients() {
   });
 }
 
-rc::Gen<std::optional<std::uint32_t>> gen_expiry() {
-  return gen::element<std::optional<std::uint32_t>>(std::nullopt, 0u, 2u, 10u, 300u, 0xFFFFFFFFu);
-}
-
-rc::Gen<mqtt::Subscription> gen_subscription() {
-  return gen::build<mqtt::Subscription>(
-      gen::set(&mqtt::Subscription::filter, gen::elementOf(kFilters)),
-      gen::set(&mqtt::Subscription::qos, gen::inRange<std::uint8_t>(0, 3)),
-      gen::set(&mqtt::Subscription::no_local, gen::weightedElement<bool>({{4, false}, {1, true}})),
-      gen::set(&mqtt::Subscription::retain_as_published, gen::arbitrary<bool>()),
-      gen::set(&mqtt::Subscription::retain_handling, gen::inRange<std::uint8_t>(0, 3)));
-}
-
-template <typename... Setters>
-rc::Gen<Op> op_of(OpKind kind, std::uint32_t clients, Setters... setters) {
-  return gen::build<Op>(gen::set(&Op::kind, gen::just(kind)), gen::set(&Op::client, gen::inRange<std::uint32_t>(0, clients)),
-                        setters...);
-}
-
-rc::Gen<Op> gen_op_of(OpKind kind, std::uint32_t n) {
-  switch (kind) {
-    case OpKind::Connect:
-      return op_of(kind, n, gen::set(&Op::clean_start, gen::arbitrary<bool>()), gen::set(&Op::session_expiry_s, gen_expiry()));
-    case OpKind::Subscribe:
-      return op_of(kind, n, gen::set(&Op::subscriptions, gen::mapcat(gen::inRange<std::size_t>(1, 3), [](std::size_t k) {
-                                  return gen::container<std::vector<mqtt::Subscription>>(k, gen_subscription());
-                                })),
-                   gen::set(&Op::subscription_id, gen::element<std::optional<std::uint32_t>>(std::nullopt, std::nullopt, 1u, 7u)));
-    case OpKind::Unsubscribe:
-      return op_of(kind, n, gen::set(&Op::filters, gen::container<std::vector<std::string>>(1, gen::elementOf(kFilters))));
-    case OpKind::Publish:
-      return op_of(kind, n, gen::set(&Op::topic, gen::elementOf(kTopics)),
-                   gen::set(&Op::payload, gen::weightedElement<std::string>({{9, std::string("x")}, {1, std::string()}})),
-                   gen::set(&Op::qos, gen::inRange<std::uint8_t>(0, 3)),
-                   gen::set(&Op::retain, gen::weightedElement<bool>({{2, false}, {1, true}})),
-                   gen::set(&Op::message_expiry_s, gen::element<std::optional<std::uint32_t>>(std::nullopt, std::nullopt, std::nullopt, 1u, 3u, 10u)),
-                   gen::set(&Op::packet_id, gen::weightedElement<std::optional<std::uint16_t>>({{30, std::nullopt}, {1, std::uint16_t{1}}})));
-    case OpKind::Disconnect:
-      return op_of(kind, n, gen::set(&Op::reason_code, gen::weightedElement<std::uint8_t>({{6, 0x00}, {2, 0x04}, {1, 0x80}})),
-                   gen::set(&Op::session_expiry_s, gen::element<std::optional<std::uint32_t>>(std::nullopt, std::nullopt, std::nullopt, 0u, 5u)));
-    case OpKind::Withhold:
-      return op_of(kind, n, gen::set(&Op::acks, gen::build<AckPolicy>(
-                                gen::set(&AckPolicy::withhold_puback, gen::arbitrary<bool>()), gen::set(&AckPolicy::withhold_pubrec, gen::arbitrary<bool>()),
-                                gen::set(&AckPolicy::withhold_pubrel, gen::arbitrary<bool>()), gen::set(&AckPolicy::withhold_pubcomp, gen::arbitrary<bool>()))));
-    case OpKind::Advance:
-      return gen::build<Op>(gen::set(&Op::kind, gen::just(kind)),
-                            gen::set(&Op::duration_ms, gen::element<std::uint64_t>(100, 500, 1000, 1000, 2000, 3000, 5000, 10000, 30000, 70000)));
-    case OpKind::Latency: return op_of(kind, n, gen::set(&Op::amount, gen::element<std::uint32_t>(0u, 10u, 500u, 3000u)));
-    case OpKind::ShortIo: return op_of(kind, n, gen::set(&Op::amount, gen::element<std::uint32_t>(0u, 30u, 90u)));
-    default: return op_of(kind, n);  // crash, reset, release-acks, hold, heal
-  }
-}
-
-rc::Gen<Op> gen_op(const Swarm& sw, std::uint32_t n) {
-  std::vector<std::pair<std::size_t, rc::Gen<Op>>> choices;
-  for (int k = 0; k < kOpKinds; ++k) {
-    const int w = sw.weights[static_cast<std::size_t>(k)];
-    if (w > 0) choices.emplace_back(static_cast<std::size_t>(w), gen_op_of(static_cast<OpKind>(k), n));
-  }
-  // A mix with everything weighted out still needs something to do.
-  if (choices.empty()) choices.emplace_back(1, gen_op_of(OpKind::Publish, n));
-  std::size_t total = 0;
-  for (const auto& c : choices) total += c.first;
-  return gen::mapcat(gen::inRange<std::size_t>(0, total), [choices](std::size_t x) {
-    for (const auto& [weight, g] : choices) {
-      if (x < weight) return g;
-      x -= weight;
-    }
-    return choices.back().second;
-  });
-}
-
 }  // namespace
 
 Schedule normalise(Schedule s) {
@@ -225,11 +149,8 @@ rc::Gen<Schedule> gen_schedule(std::uint32_t max_ops) {
       // Every client starts by connecting (ops like any other, so shrinking can drop them): most
       // of what matters needs connected clients, and random connects alone leave many idle.
       std::vector<rc::Gen<Op>> opening;
-      for (std::uint32_t i = 0; i < n; ++i) {
-        opening.push_back(gen::build<Op>(gen::set(&Op::kind, gen::just(OpKind::Connect)), gen::set(&Op::client, gen::just(i)),
-                                         gen::set(&Op::clean_start, gen::arbitrary<bool>()), gen::set(&Op::session_expiry_s, gen_expiry())));
-      }
-      auto body = gen::scale(static_cast<double>(max_ops) / 100.0, gen::container<std::vector<Op>>(gen_op(sw, n)));
+      for (std::uint32_t i = 0; i < n; ++i) opening.push_back(gen_connect(i));
+      auto body = gen::scale(static_cast<double>(max_ops) / 100.0, gen::container<std::vector<Op>>(gen_op(sw.weights, n)));
       auto ops = gen::mapcat(body, [opening](std::vector<Op> rest) {
         return gen::exec([opening, rest] {
           std::vector<Op> all;
