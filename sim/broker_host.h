@@ -17,6 +17,7 @@
 
 #include <csetjmp>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <string>
@@ -93,6 +94,8 @@ class BrokerHost {
   // Maps a path the broker names to the real path in the sandbox (creating parent directories
   // for writes).
   std::string sandbox_path(const char* path, bool for_write) const;
+  // The broker's fopen: its mosquitto.conf from memory, every other file in the sandbox.
+  FILE* open_broker_file(const char* path, const char* mode);
   Connection* conn_of_fd(int fd) { return net_.by_broker_fd(fd); }
 
  private:

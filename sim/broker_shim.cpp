@@ -323,9 +323,7 @@ void mqsim_syslog(int, const char* fmt, ...) {
 }
 
 // ---- files: all inside the run's sandbox ----
-FILE* mqsim_fopen(const char* path, const char* mode) {
-  return std::fopen(host().sandbox_path(path, mode[0] != 'r').c_str(), mode);
-}
+FILE* mqsim_fopen(const char* path, const char* mode) { return host().open_broker_file(path, mode); }
 int mqsim_remove(const char* path) { return std::remove(host().sandbox_path(path, false).c_str()); }
 int mqsim_unlink(const char* path) { return unlink(host().sandbox_path(path, false).c_str()); }
 int mqsim_rename(const char* from, const char* to) {
