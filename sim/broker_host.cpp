@@ -518,6 +518,16 @@ FILE* BrokerHost::open_broker_file(const char* path, const char* mode) {
   return std::fopen(sandbox_path(path, !reading).c_str(), mode);
 }
 
+DIR* BrokerHost::open_broker_dir(const char* path) {
+  assert(path != nullptr);
+  // Mosquitto first checks that its config file is not a directory; the memfd never is.
+  if (std::strcmp(path, kConfPath) == 0) {
+    errno = ENOTDIR;
+    return nullptr;
+  }
+  return opendir(sandbox_path(path, false).c_str());
+}
+
 std::string BrokerHost::sandbox_path(const char* path, bool for_write) const {
   assert(path != nullptr);
   // Every path the broker names lives in the sandbox: a run never reads a file the schedule did

@@ -13,6 +13,7 @@
 // moves bytes, time and file names.
 #pragma once
 
+#include <dirent.h>
 #include <sys/types.h>
 
 #include <csetjmp>
@@ -96,6 +97,7 @@ class BrokerHost {
   std::string sandbox_path(const char* path, bool for_write) const;
   // The broker's fopen: its mosquitto.conf from memory, every other file in the sandbox.
   FILE* open_broker_file(const char* path, const char* mode);
+  DIR* open_broker_dir(const char* path);
   Connection* conn_of_fd(int fd) { return net_.by_broker_fd(fd); }
 
  private:

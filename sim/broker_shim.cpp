@@ -329,7 +329,7 @@ int mqsim_unlink(const char* path) { return unlink(host().sandbox_path(path, fal
 int mqsim_rename(const char* from, const char* to) {
   return std::rename(host().sandbox_path(from, false).c_str(), host().sandbox_path(to, true).c_str());
 }
-DIR* mqsim_opendir(const char* path) { return opendir(host().sandbox_path(path, false).c_str()); }
+DIR* mqsim_opendir(const char* path) { return host().open_broker_dir(path); }
 int mqsim_fsync(int) { return 0; }
 
 // Files in the sandbox belong to whoever runs the tests; to the broker they belong to its own
