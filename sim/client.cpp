@@ -80,6 +80,7 @@ void ScriptedClient::connect() {
   p.protocol_name = options_.version == mqtt::Version::v311 ? "MQTT" : "MQTT";
   p.clean_start = options_.clean_start;
   p.keepalive_s = options_.keepalive_s;
+  keepalive_s_ = options_.keepalive_s;
   p.client_id = options_.client_id;
   p.username = options_.username;
   p.password = options_.password;
@@ -222,7 +223,12 @@ void ScriptedClient::answer(mqtt::PacketType type, std::uint16_t packet_id, bool
 void ScriptedClient::handle(const mqtt::Packet& p) {
   using T = mqtt::PacketType;
   switch (p.type) {
-    case T::CONNACK: connack_seen_ = true; break;
+    case T::CONNACK:
+      connack_seen_ = true;
+      // A Server Keep Alive replaces ours: the client MUST use it [MQTT-3.1.2-21]
+      // (Mosquitto sends one when max_keepalive caps or forbids the client's value).
+      if (const auto* ka = mqtt::find_property(p.properties, mqtt::prop::ServerKeepAlive)) keepalive_s_ = static_cast<std::uint16_t>(ka->number);
+      break;
     case T::PINGRESP: ping_outstanding_ = false; break;
     case T::PUBLISH:
       if (p.qos == 1) answer(T::PUBACK, p.packet_id, acks_.withhold_puback);
@@ -291,8 +297,8 @@ void ScriptedClient::see_end(EventKind kind) {
 }
 
 std::optional<std::uint64_t> ScriptedClient::next_timer_ms() const {
-  if (!connected() || !connack_seen_ || !options_.auto_ping || options_.keepalive_s == 0) return std::nullopt;
-  return last_send_ms_ + std::uint64_t{options_.keepalive_s} * 1000;
+  if (!connected() || !connack_seen_ || !options_.auto_ping || keepalive_s_ == 0) return std::nullopt;
+  return last_send_ms_ + std::uint64_t{keepalive_s_} * 1000;
 }
 
 bool ScriptedClient::on_time() {

@@ -170,6 +170,7 @@ class ScriptedClient {
   std::uint32_t conn_ = 0;
   bool closed_ = true;
   bool connack_seen_ = false;
+  std::uint16_t keepalive_s_ = 0;          // in force: ours, or the CONNACK's Server Keep Alive
   std::uint16_t last_packet_id_ = 0;
   std::uint64_t last_send_ms_ = 0;
   bool ping_outstanding_ = false;
