@@ -337,8 +337,7 @@ int BrokerHost::shim_accept(int fd, std::uint32_t* conn_out) {
     errno = EAGAIN;
     return -1;
   }
-  c->accepted = true;
-  c->broker_fd = next_fd_++;
+  net_.accept_as(*c, next_fd_++);
   *conn_out = c->id;
   return c->broker_fd;
 }

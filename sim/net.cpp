@@ -98,11 +98,21 @@ const Connection& Network::at(std::uint32_t id) const {
   return conns_[id - 1];
 }
 
+void Network::accept_as(Connection& c, int fd) {
+  assert(!c.accepted && fd >= 0);
+  c.accepted = true;
+  c.broker_fd = fd;
+  const auto slot = static_cast<std::size_t>(fd);
+  if (conn_of_fd_.size() <= slot) conn_of_fd_.resize(slot + 1, 0);
+  assert(conn_of_fd_[slot] == 0 && "a broker fd is never reused within a run");
+  conn_of_fd_[slot] = c.id;
+}
+
 Connection* Network::by_broker_fd(int fd) {
-  for (auto& c : conns_) {
-    if (c.accepted && !c.broker_closed && c.broker_fd == fd) return &c;
-  }
-  return nullptr;
+  if (fd < 0 || static_cast<std::size_t>(fd) >= conn_of_fd_.size() || conn_of_fd_[static_cast<std::size_t>(fd)] == 0) return nullptr;
+  Connection& c = at(conn_of_fd_[static_cast<std::size_t>(fd)]);
+  assert(c.accepted && c.broker_fd == fd);
+  return c.broker_closed ? nullptr : &c;
 }
 
 Connection* Network::pending_for(std::uint16_t port) {

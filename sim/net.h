@@ -91,6 +91,8 @@ class Network {
   Connection& at(std::uint32_t id);
   const Connection& at(std::uint32_t id) const;
   Connection* by_broker_fd(int fd);
+  // The broker accepted `c` as `fd` (fds are never reused within a run).
+  void accept_as(Connection& c, int fd);
   // The oldest connection to `port` not yet accepted.
   Connection* pending_for(std::uint16_t port);
   std::vector<Connection>& all() { return conns_; }
@@ -111,6 +113,7 @@ class Network {
 
  private:
   std::vector<Connection> conns_;
+  std::vector<std::uint32_t> conn_of_fd_;  // broker fd -> connection id (0: none): the broker asks per poll
 };
 
 }  // namespace mqsim

@@ -259,11 +259,11 @@ TEST_CASE("Network: pending_for gives the oldest unaccepted and unclosed connect
   const auto third = net.dial(4, 1883);
   REQUIRE(net.pending_for(1883) != nullptr);
   CHECK(net.pending_for(1883)->id == first);
-  net.at(first).accepted = true;
+  net.accept_as(net.at(first), 10);
   CHECK(net.pending_for(1883)->id == second);
   net.at(second).client_closed = true;  // gave up before the broker accepted it
   CHECK(net.pending_for(1883)->id == third);
-  net.at(third).accepted = true;
+  net.accept_as(net.at(third), 11);
   CHECK(net.pending_for(1883) == nullptr);
   REQUIRE(net.pending_for(9000) != nullptr);
   CHECK(net.pending_for(9000)->id == other_port);
@@ -274,13 +274,18 @@ TEST_CASE("Network: by_broker_fd finds only accepted connections the broker has 
   Network net;
   const auto id = net.dial(1, 1883);
   CHECK(net.by_broker_fd(1000) == nullptr);  // not accepted yet
-  net.at(id).accepted = true;
-  net.at(id).broker_fd = 1000;
+  net.accept_as(net.at(id), 1000);
   REQUIRE(net.by_broker_fd(1000) != nullptr);
   CHECK(net.by_broker_fd(1000)->id == id);
   CHECK(net.by_broker_fd(1001) == nullptr);
+  CHECK(net.by_broker_fd(999) == nullptr);
+  CHECK(net.by_broker_fd(-1) == nullptr);
+  const auto other = net.dial(2, 1883);
+  net.accept_as(net.at(other), 7);
+  CHECK(net.by_broker_fd(7)->id == other);
+  CHECK(net.by_broker_fd(1000)->id == id);
   net.at(id).broker_closed = true;
-  CHECK(net.by_broker_fd(1000) == nullptr);  // a closed fd number may be reused
+  CHECK(net.by_broker_fd(1000) == nullptr);  // closed: the broker's fd is gone
 }
 
 TEST_CASE("Network: io_budget moves everything without short-I/O faults") {
