@@ -306,7 +306,36 @@ bool Walker::retained_queue_full(const RetainedOffer& o, std::size_t msg_id) {
 // its in-flight window without moving its queue on strands what waits behind it, which is the
 // likeliest reason an owed message never came, unless it was lost on its way in (pressure_note,
 // the more specific reason: said instead). Words only: it excuses nothing.
-std::string Walker::expired_ahead_note(const Session& s, std::size_t before_idx) const {
+std::string Walker::expired_ahead_note(const Session& s, std::size_t before_idx) {
+  const std::string live = expired_live_ahead(s, before_idx);
+  return live.empty() ? expired_retained_ahead(s, before_idx) : live;
+}
+
+// A retained copy a SUBSCRIBE of `s` made before `before_idx` queued (at QoS 1/2), never sent,
+// whose message expired by the end. The copy is its own queue entry: the same message delivered
+// live earlier does not make it delivered.
+std::string Walker::expired_retained_ahead(const Session& s, std::size_t before_idx) {
+  const std::uint64_t end_ms = ev_.back().time_ms;
+  for (std::size_t k : s.offers) {
+    const RetainedOffer& o2 = offers_[k];
+    const Sub& sub2 = subs_[o2.sub];
+    if (!o2.forbidden.empty() || sub2.add_hi == kNever || o2.subscribe_idx >= before_idx) continue;
+    if (sub2.granted <= 0 || sub2.granted >= 0x80) continue;
+    std::vector<std::size_t> possible, required;
+    retained_candidates(sub2.match_filter, sub2, o2.subscribe_idx, sub2.add_hi, possible, required);
+    for (std::size_t id : possible) {
+      const Msg& m2 = msgs_[id];
+      const int q = std::min<int>(m2.qos, sub2.granted);
+      if (q == 0 || !m2.expiry_s || o2.delivered.count(id)) continue;
+      if (end_ms < m2.recv_lo_ms + std::uint64_t{*m2.expiry_s} * 1000) continue;  // not expired by the end
+      return " (a retained QoS " + std::to_string(q) + " message on \"" + m2.topic + "\" queued ahead of it expired undelivered)";
+    }
+  }
+  return "";
+}
+
+// A live QoS 1/2 message routed to `s` before `before_idx`, never delivered to it, expired by the end.
+std::string Walker::expired_live_ahead(const Session& s, std::size_t before_idx) const {
   const std::uint64_t end_ms = ev_.back().time_ms;
   for (const Msg& m2 : msgs_) {
     if (m2.sys || m2.qos == 0 || !m2.expiry_s || !(m2.p_lo < before_idx)) continue;

@@ -388,7 +388,9 @@ class Walker {
   QueueLoad queue_load(const Session& s, std::size_t exclude_msg, std::size_t lo_idx, std::size_t hi_idx) const;
   bool queue_full_for(const Session& s, const Msg& m) const;
   bool retained_queue_full(const RetainedOffer& o, std::size_t msg_id);
-  std::string expired_ahead_note(const Session& s, std::size_t before_idx) const;
+  std::string expired_ahead_note(const Session& s, std::size_t before_idx);
+  std::string expired_retained_ahead(const Session& s, std::size_t before_idx);
+  std::string expired_live_ahead(const Session& s, std::size_t before_idx) const;
   std::size_t owner_back_within_delay(const Msg& m) const;
 
   // check_sys.cpp: $SYS/broker/clients/*.

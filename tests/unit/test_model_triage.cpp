@@ -550,6 +550,47 @@ TEST_CASE("seed 29450: a retained message owed behind a queued message that expi
   }
 }
 
+TEST_CASE("seed 2151: a retained message owed behind a retained copy that expired in the queue says so (words only, still [MQTT-3.3.1-9])") {
+  // s (window 1) keeps p1's QoS 2 exchange open (PUBCOMP withheld), then subscribes #: the
+  // retained p1 (Message Expiry Interval 1 s) and p2 are queued for the new subscription. When
+  // the window opens at t=3 s, p1 has expired and must not be sent, but p2 is still owed. p1 was
+  // delivered live before, which must not hide that its retained copy expired undelivered.
+  for (bool sent : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("a", 2)}));
+    b.recv(s, ks, suback(1, {2}));
+    b.send(p, kp, publish("a", "p1", 2, 1, true, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.recv(p, kp, pubrec(1));
+    b.send(p, kp, pubrel(1));
+    b.recv(p, kp, pubcomp(1));
+    b.recv(s, ks, publish("a", "p1", 2, 1, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.send(s, ks, pubrec(1));
+    b.recv(s, ks, pubrel(1));  // its PUBCOMP withheld: the window (1) is full
+    b.send(p, kp, publish("a/b", "p2", 1, 2, true));
+    b.recv(p, kp, puback(2));
+    b.send(s, ks, subscribe(2, {sub("#", 1)}));
+    b.recv(s, ks, suback(2, {1}));
+    b.at(3'000);
+    b.send(s, ks, pubcomp(1));
+    if (sent) {
+      b.recv(s, ks, publish("a/b", "p2", 1, 2, true));
+      b.send(s, ks, puback(2));
+    }
+    ping_at(b, s, ks, 33'000);
+    if (sent) {
+      CHECK(statement_of(b, "max_inflight_messages 1\n", true) == "ok");
+    } else {
+      const std::string text = text_of(b, "max_inflight_messages 1\n", true);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.3.1-9]") == 0);
+      CHECK(text.find("(a retained QoS 1 message on \"a\" queued ahead of it expired undelivered)") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
   for (bool resent : {true, false}) {
     TraceBuilder b;
