@@ -348,8 +348,10 @@ void Walker::on_server_disconnect(std::size_t idx, Conn& c, const mqtt::Packet& 
 // the reconnection is the one time a resend is REQUIRED), and its receiver "MUST acknowledge any
 // subsequent PUBLISH packet with the same Packet Identifier by sending a PUBREC" until PUBREL
 // [MQTT-4.3.3-2]: closing instead breaks that. Returns true when it settled the close.
+// A close placed early (a will showed it first) is judged after end_connection: the requests
+// still owed are then those it found.
 bool Walker::resend_close(std::size_t idx, Conn& c) {
-  for (const PendingRequest& r : c.pending) {
+  for (const PendingRequest& r : c.ended ? c.pending_when_closed : c.pending) {
     if (r.answer != mqtt::PacketType::PUBREC || r.msg == kNever) continue;
     const Msg& m = msgs_[r.msg];
     if (m.p_lo >= r.send_idx) continue;  // not a repeat
@@ -407,6 +409,7 @@ void Walker::end_connection(std::size_t idx, Conn& c, bool by_server) {
   if (c.ended) return;
   c.ended = true;
   c.pending_at_close = !c.pending.empty();
+  c.pending_when_closed = std::move(c.pending);
   c.pending.clear();
   if (!c.accepted || c.session == kNever) return;
   Session& s = sessions_[c.session];

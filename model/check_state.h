@@ -114,6 +114,7 @@ struct Conn {
   std::vector<std::uint64_t> sure_recv_ms;   // packets readable at once when written (no latency, no hold)
 
   std::vector<PendingRequest> pending;     // client requests awaiting the server's answer
+  std::vector<PendingRequest> pending_when_closed;  // `pending` as end_connection found it (a close judged later needs it)
   std::vector<std::size_t> unproven_msgs;  // messages published on this connection not yet known processed
   std::size_t last_proven_send_idx = 0;
 

@@ -591,6 +591,36 @@ TEST_CASE("seed 2151: a retained message owed behind a retained copy that expire
   }
 }
 
+TEST_CASE("seed 4375: a 3.1.1 close after a repeated QoS 2 PUBLISH, first seen through the will, is named [MQTT-4.3.3-2], not keepalive") {
+  // c (3.1.1, Keep Alive 5 s) repeats its unreleased QoS 2 PUBLISH; the broker closes the
+  // connection and publishes c's will, which s reads before c sees the close. The close is
+  // placed early at the will, and judged when c sees it: the PUBREC still owed for the repeat
+  // explains it as [MQTT-4.3.3-2]. Without the repeat nothing explains a close 7.5 s early.
+  for (bool repeated : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), c = b.client("c");
+    const auto ks = b.connect(s, connect("s", true, {}, 60));
+    const auto kc = b.connect(c, connect("c", false, {}, 5, mqtt::Will{"a/b", "will", 0, false, {}}, mqtt::Version::v311));
+    b.send(c, kc, publish("a", "p1", 2, 1));
+    b.recv(c, kc, pubrec(1));  // its PUBREL withheld
+    b.send(c, kc, publish("a", "p1", 2, 1, false, true));
+    b.recv(c, kc, pubrec(1));
+    b.send(s, ks, subscribe(1, {sub("a/b", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    if (repeated) b.send(c, kc, publish("a", "p1", 2, 1, false, true));
+    b.recv(s, ks, publish("a/b", "will"));
+    b.peer_closed(c, kc);
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    if (repeated) {
+      CHECK(text.find("[MQTT-4.3.3-2]") == 0);
+      CHECK(text.find("PUBREC for the repeated PUBLISH id=1 ") != std::string::npos);
+    } else {
+      CHECK(text.find("[MQTT-3.1.2-22]") == 0);
+    }
+  }
+}
+
 TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
   for (bool resent : {true, false}) {
     TraceBuilder b;
