@@ -825,7 +825,8 @@ void Walker::accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::P
   add_outflight(idx, c, s, p, j.msg);
 }
 
-// The client's PUBREL for its QoS 2 message `m` (kNever: not sent).
+// The client's PUBREL for its QoS 2 message `m` (kNever: not sent): on its connection, or on a
+// later one that resumed the same session (the PUBREL is resent there [MQTT-4.4.0-1]).
 std::size_t Walker::release_idx(const Msg& m) const {
   if (m.p_lo >= ev_.size()) return kNever;
   const Event& pub = ev_[m.p_lo];
@@ -833,9 +834,17 @@ std::size_t Walker::release_idx(const Msg& m) const {
       pub.packet->qos != 2)
     return kNever;
   const std::uint16_t id = pub.packet->packet_id;
+  const auto cit = conns_.find(m.conn);
+  const std::size_t session = cit == conns_.end() ? kNever : cit->second.session;
+  const auto same_session = [&](std::uint32_t conn) {
+    if (conn == m.conn) return true;
+    if (session == kNever) return false;
+    const auto& conns = sessions_[session].conns;
+    return std::find(conns.begin(), conns.end(), conn) != conns.end();
+  };
   for (std::size_t i = m.p_lo + 1; i < ev_.size(); ++i) {
     const Event& e = ev_[i];
-    if (e.conn != m.conn || e.kind != EventKind::Send || !e.packet) continue;
+    if (e.kind != EventKind::Send || !e.packet || !same_session(e.conn)) continue;
     if (e.packet->type == mqtt::PacketType::PUBREL && e.packet->packet_id == id) return i;
   }
   return kNever;

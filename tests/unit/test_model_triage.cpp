@@ -621,6 +621,40 @@ TEST_CASE("seed 4375: a 3.1.1 close after a repeated QoS 2 PUBLISH, first seen t
   }
 }
 
+TEST_CASE("seed 7661: a QoS 2 message released only after its session resumed may be delivered after one released before") {
+  // c (3.1.1, subscribed to #) withholds p1's PUBREL. A server may route a QoS 2 message on its
+  // PUBREL (4.3.3, Figure 4.3), so when c releases p2 first (against its own [MQTT-4.6.0-4])
+  // and p1 only on the resumed session, p2 then p1 is allowed. When c releases both in order on
+  // the resumed session, p2 before p1 breaks [MQTT-4.6.0-5].
+  for (bool p2_released_first : {true, false}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k1 = b.connect(c, connect("c", false, {}, 5, std::nullopt, mqtt::Version::v311));
+    b.send(c, k1, subscribe(1, {sub("#", 0)}));
+    b.recv(c, k1, suback(1, {0}));
+    b.send(c, k1, publish("a/b/c", "p1", 2, 2));
+    b.recv(c, k1, pubrec(2));  // its PUBREL withheld
+    b.send(c, k1, publish("a/b/c", "p2", 2, 3));
+    b.recv(c, k1, pubrec(3));
+    if (p2_released_first) {
+      b.send(c, k1, pubrel(3));
+      b.recv(c, k1, publish("a/b/c", "p2"));
+      b.recv(c, k1, pubcomp(3));
+    }
+    b.close(c, k1, "crash");
+    const auto k2 = b.connect(c, connect("c", false, {}, 5, std::nullopt, mqtt::Version::v311), true);
+    b.send(c, k2, pubrel(2));
+    if (!p2_released_first) {
+      b.send(c, k2, pubrel(3));
+      b.recv(c, k2, publish("a/b/c", "p2"));
+    }
+    b.recv(c, k2, publish("a/b/c", "p1"));
+    b.recv(c, k2, pubcomp(2));
+    if (!p2_released_first) b.recv(c, k2, pubcomp(3));
+    CHECK(statement_of(b) == (p2_released_first ? "ok" : "MQTT-4.6.0-5"));
+  }
+}
+
 TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
   for (bool resent : {true, false}) {
     TraceBuilder b;
