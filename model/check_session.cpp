@@ -287,9 +287,11 @@ bool Walker::early_close(std::size_t idx, Conn& c) {
     count("close.seen_late");
     return true;
   }
-  // A takeover, or keepalive on a held link, may have closed it with no sign yet on its side.
+  // A takeover, a Protocol Error the broker has read, or keepalive on a held link, may have
+  // closed it with no sign yet on its side.
   std::uint64_t lo_ms = kForeverMs;
   if (c.takeover_idx != kNever && c.takeover_idx < idx) lo_ms = time_of(c.takeover_idx);
+  if (c.protocol_error && c.protocol_error_readable_ms <= now) lo_ms = std::min(lo_ms, c.protocol_error_readable_ms);
   if (c.held && c.keepalive_s > 0 && c.accepted) {
     std::uint64_t last_read_ms = 0;
     for (std::uint64_t d : c.sure_recv_ms) last_read_ms = std::max(last_read_ms, d);

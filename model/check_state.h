@@ -90,6 +90,7 @@ struct Conn {
   // Why the broker may close it (none of these = only keepalive could explain a close).
   bool protocol_error = false;
   std::string protocol_error_why;
+  std::uint64_t protocol_error_readable_ms = kForeverMs;  // the broker can read the first offending packet from then (kForeverMs: held)
   std::size_t takeover_idx = kNever;     // a later CONNECT for the same ClientID was sent
   std::size_t hold_since_idx = kNever;   // the event that began the current partition
   std::size_t deferred_close_check = kNever;  // peer close applied early (early_close): judge its cause there

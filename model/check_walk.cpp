@@ -125,8 +125,14 @@ std::uint64_t Walker::time_of(std::size_t idx) const {
   return ev_[idx].time_ms;
 }
 
+// Called while the offending packet is being sent: the broker can read it once it is off the
+// wire (after the link's latency, behind earlier bytes, or at the end of a partition).
 void Walker::mark_protocol_error(Conn& c, const std::string& why) {
-  if (!c.protocol_error) c.protocol_error_why = why;
+  if (!c.protocol_error) {
+    c.protocol_error_why = why;
+    const std::uint64_t now = ev_[current_idx_].time_ms;
+    c.protocol_error_readable_ms = c.held ? kForeverMs : std::max(now + c.latency_ms, c.last_deliver_ms);
+  }
   c.protocol_error = true;
   count("client.protocol_error");
 }
@@ -178,6 +184,7 @@ void Walker::on_fault(std::size_t idx, Conn& c, const std::string& what) {
   } else if (what == "release") {
     c.held = false;
     c.last_release_ms = now;
+    if (c.protocol_error && c.protocol_error_readable_ms >= kForeverMs) c.protocol_error_readable_ms = now + c.latency_ms;
     if (c.sent_while_held) {
       // Held bytes flow now, unless the broker closed the connection during the partition:
       // they raise the upper bound of the last receipt, never the lower one.

@@ -655,6 +655,29 @@ TEST_CASE("seed 7661: a QoS 2 message released only after its session resumed ma
   }
 }
 
+TEST_CASE("seed 5744: the will of a connection closed for a Protocol Error may come before its client sees the close") {
+  // c (5.0, will on a/b, 500 ms latency) subscribes to $share/g/a/+ with No Local 1, a Protocol
+  // Error [MQTT-3.8.3-4]: once the broker reads it (t=500 ms) it may close the connection and
+  // publish the will, which s can read before c sees the close. Before the SUBSCRIBE is
+  // readable, or without the Protocol Error, the will breaks [MQTT-3.1.2-8].
+  struct Case { bool no_local; std::uint64_t will_ms; const char* want; };
+  for (const Case& k : {Case{true, 500, "ok"}, Case{true, 400, "MQTT-3.1.2-8"}, Case{false, 500, "MQTT-3.1.2-8"}}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), c = b.client("c");
+    const auto ks = b.connect(s, connect("s", true, {}, 60, std::nullopt, mqtt::Version::v311));
+    const auto kc = b.connect(c, connect("c", false, {}, 2, mqtt::Will{"a/b", "will", 0, false, {}}));
+    b.send(s, ks, subscribe(1, {sub("a/b", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    b.fault(c, kc, "latency 500");
+    b.send(c, kc, subscribe(1, {sub("$share/g/a/+", 0, k.no_local)}));
+    b.at(k.will_ms);
+    b.recv(s, ks, publish("a/b", "will"));
+    b.at(500);
+    b.close(c, kc, "crash");
+    CHECK(statement_of(b) == k.want);
+  }
+}
+
 TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
   for (bool resent : {true, false}) {
     TraceBuilder b;
