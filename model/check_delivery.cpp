@@ -118,7 +118,9 @@ bool Walker::judge_common(Judgement& j, std::size_t idx, const Conn& c, const mq
       if (!fwd || static_cast<std::int64_t>(*fwd) > hi || static_cast<std::int64_t>(*fwd) < lo) {
         // This message passed the "not yet expired" test above: among failing explanations of
         // the same delivery it is the likelier one, so it wins a tie against an expired one.
-        j.score += 1;
+        // Unless it surely waited longer than its interval (hi < 0: no value is right, only the
+        // timer slack let it through): then a message still within its interval is likelier.
+        if (hi >= 0) j.score += 1;
         j.statement = "MQTT-3.3.2-6";
         j.expected = "Message Expiry Interval = received " + std::to_string(*m.expiry_s) + " s minus the time waited (" +
                      std::to_string(std::max<std::int64_t>(lo, 0)) + ".." + std::to_string(hi) + ")";

@@ -678,6 +678,43 @@ TEST_CASE("seed 5744: the will of a connection closed for a Protocol Error may c
   }
 }
 
+TEST_CASE("seed 22062: a copy alike to two messages is judged against the one not yet past its expiry (remaining 0..0, not 0..-1)") {
+  // p publishes the same QoS 1 message (Message Expiry Interval 1 s) at t=0, and twice at t=1 s.
+  // s gets one copy at t=1 s; the one at t=2 s may be the third message's at its last second
+  // (remaining 0), or the first one's a whole second after it expired (tolerated only by the
+  // timer slack). Without a Message Expiry Interval it breaks [MQTT-3.3.2-6] as the third's.
+  for (bool with_zero : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("t", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.send(p, kp, publish("t", "x", 1, 1, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.recv(p, kp, puback(1));
+    b.at(1'000);
+    b.send(p, kp, publish("t", "x", 1, 2, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.recv(p, kp, puback(2));
+    b.send(p, kp, publish("t", "x", 1, 3, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.recv(p, kp, puback(3));
+    b.recv(s, ks, publish("t", "x", 1, 1, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.send(s, ks, puback(1));
+    b.at(2'000);
+    mqtt::Properties last;
+    if (with_zero) last.push_back(prop(P::MessageExpiryInterval, 0));
+    b.recv(s, ks, publish("t", "x", 1, 2, false, false, last));
+    b.send(s, ks, puback(2));
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    if (with_zero) {
+      CHECK(text == "ok");
+    } else {
+      CHECK(text.find("[MQTT-3.3.2-6]") == 0);
+      CHECK(text.find("minus the time waited (0..0), seen none ") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
   for (bool resent : {true, false}) {
     TraceBuilder b;
