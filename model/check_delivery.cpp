@@ -322,15 +322,19 @@ Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& 
     j.statement = "MQTT-3.3.1-5";
     j.expected = "only the retained message current when the subscription was made";
     if (m.expiry_s) j.statement = "MQTT-3.3.2-5";
+    std::size_t cleared_by = kNever;
     for (std::size_t id2 : retained_[m.topic]) {
       const Msg& m2 = msgs_[id2];
       if (id2 != msg && m2.payload.empty() && m.p_hi <= m2.p_lo && m2.p_hi <= o.subscribe_idx) {
         j.statement = "MQTT-3.3.1-6";
         j.expected = "no retained message after it was cleared by an empty retained PUBLISH";
+        cleared_by = id2;
       }
     }
     if (m.p_lo >= o.subscribe_idx && (sub.add_hi == kNever || m.p_lo >= sub.add_hi)) j.statement = "MQTT-3.3.1-9";
     j.seen = "the retained message \"" + m.payload + "\"";
+    // Why the clearing PUBLISH may not have been taken (words only).
+    if (j.statement == "MQTT-3.3.1-6") j.seen += pressure_note(msgs_[cleared_by]);
     // A newer retained message, surely taken before the subscription, should have replaced it
     // [MQTT-3.3.1-5]: the copy says that one was not stored, which outranks the symptoms (a
     // rule forbidding retained copies to another subscription of the session).

@@ -715,6 +715,32 @@ TEST_CASE("seed 22062: a copy alike to two messages is judged against the one no
   }
 }
 
+TEST_CASE("seed 23747: a retained message that an acknowledged empty retained PUBLISH cleared names the 3.1.1 in-flight pressure (words only, still [MQTT-3.3.1-6])") {
+  // c (3.1.1) retains p1 on b, then clears it with an empty retained QoS 1 PUBLISH the broker
+  // acknowledges; its new subscription # must not get p1. When c had a QoS 2 message unreleased
+  // at the time, the violation says so (a 3.1.1 broker cannot refuse the PUBLISH).
+  for (bool pressure : {true, false}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k = b.connect(c, connect("c", false, {}, 5, std::nullopt, mqtt::Version::v311));
+    b.send(c, k, publish("b", "p1", 1, 4, true));
+    b.recv(c, k, puback(4));
+    if (pressure) {
+      b.send(c, k, publish("a", "p2", 2, 1));
+      b.recv(c, k, pubrec(1));  // its PUBREL withheld
+    }
+    b.send(c, k, publish("b", "", 1, 2, true));
+    b.recv(c, k, puback(2));
+    b.send(c, k, subscribe(3, {sub("#", 0)}));
+    b.recv(c, k, suback(3, {0}));
+    b.recv(c, k, publish("b", "p1", 0, 0, true));
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    CHECK(text.find("[MQTT-3.3.1-6]") == 0);
+    CHECK((text.find("acknowledged while its 3.1.1 publisher had other QoS 1/2 messages in flight") != std::string::npos) == pressure);
+  }
+}
+
 TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
   for (bool resent : {true, false}) {
     TraceBuilder b;
