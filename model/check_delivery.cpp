@@ -385,10 +385,10 @@ Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& 
     j.seen = "RETAIN 0";
     return j;
   }
-  j.score += 2;
-  if (!judge_common(j, idx, c, p, m, sub)) return j;
   if (c.version == mqtt::Version::v5) {
-    // A retained copy carries the identifier of the subscription that asked for it, only.
+    // A retained copy carries the identifier of the subscription that asked for it, only. An
+    // identifier says which subscription a copy was sent for before its content is judged (as
+    // in judge_live): a copy carrying another subscription's is a poor fit for this offer.
     for (auto id : sub_ids_of(p)) {
       if (!sub.sub_id || id != *sub.sub_id) {
         j.statement = "MQTT-3.3.4-3";
@@ -398,6 +398,8 @@ Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& 
       }
     }
   }
+  j.score += 2;
+  if (!judge_common(j, idx, c, p, m, sub)) return j;
   if (c.version == mqtt::Version::v5 && sub.sub_id) {
     const auto ids = sub_ids_of(p);
     if (std::find(ids.begin(), ids.end(), *sub.sub_id) == ids.end()) {

@@ -741,6 +741,41 @@ TEST_CASE("seed 23747: a retained message that an acknowledged empty retained PU
   }
 }
 
+TEST_CASE("seed 24311: a late retained will with the identifier of a later subscription is named as the late will [MQTT-3.1.2-8], not a retained copy") {
+  // w's will (RETAIN 1, Will Delay 10 s) is due when the broker closes its connection at t=0 if
+  // its session ends then (Session Expiry 0). s subscribes to a/b at once, then to a/+ (Retain
+  // As Published, Retain Handling 2, identifier 1) at t=2.1 s, and gets the will at t=11 s once
+  // through each: the copy with RETAIN 1 and identifier 1 is a/+'s live copy of a will published
+  // after its session's end, not a/b's retained copy (which would carry no identifier). With
+  // Session Expiry 20 s the will is due after its delay and both copies are right.
+  for (std::uint32_t expiry_s : {0u, 20u}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), w = b.client("w");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kw = b.connect(w, connect("w", true, {prop(P::SessionExpiryInterval, expiry_s)}, 0,
+                                         mqtt::Will{"a/b", "will", 0, true, {prop(P::WillDelayInterval, 10)}}));
+    b.send(w, kw, subscribe(1, {sub("$share/g/a/+", 0, true)}));  // a Protocol Error [MQTT-3.8.3-4]
+    b.recv(w, kw, disconnect(0x82));
+    b.peer_closed(w, kw);
+    b.send(s, ks, subscribe(1, {sub("a/b", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    b.at(2'100);
+    b.send(s, ks, subscribe(2, {sub("a/+", 0, false, true, 2)}, {prop(P::SubscriptionIdentifier, 1)}));
+    b.recv(s, ks, suback(2, {0}));
+    b.at(11'000);
+    b.recv(s, ks, publish("a/b", "will"));
+    b.recv(s, ks, publish("a/b", "will", 0, 0, true, false, {prop(P::SubscriptionIdentifier, 1)}));
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    if (expiry_s == 0) {
+      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
+      CHECK(text.find("Will Delay 10 s, Session Expiry 0 s") != std::string::npos);
+    } else {
+      CHECK(text == "ok");
+    }
+  }
+}
+
 TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
   for (bool resent : {true, false}) {
     TraceBuilder b;
