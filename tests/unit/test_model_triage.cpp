@@ -776,6 +776,38 @@ TEST_CASE("seed 24311: a late retained will with the identifier of a later subsc
   }
 }
 
+TEST_CASE("seed 24919: a message no share group member got names a member whose session ended while its Will Delay ran (words only, still [MQTT-4.5.0-1])") {
+  // c1 (Session Expiry 0) and c2 share $share/g/#; c1's connection breaks, which ends its
+  // session (its will goes out then, the earlier of delay and session end [MQTT-3.1.2-8]).
+  // c2 is then the only member and is owed c2's own QoS 1 message. When c1's will had a Will
+  // Delay (10 s) still running, the violation says so: a server that keeps the session until
+  // the will goes out may have picked c1.
+  for (std::uint32_t delay_s : {10u, 0u}) {
+    TraceBuilder b;
+    const auto c1 = b.client("c1"), c2 = b.client("c2");
+    mqtt::Properties will_props;
+    if (delay_s > 0) will_props.push_back(prop(P::WillDelayInterval, delay_s));
+    const auto k1 = b.connect(c1, connect("c1", false, {}, 0, mqtt::Will{"a/b/c", "will", 0, true, will_props}));
+    const auto k2 = b.connect(c2, connect("c2", false, {}, 0));
+    b.send(c1, k1, subscribe(1, {sub("$share/g/#", 0)}));
+    b.recv(c1, k1, suback(1, {0}));
+    b.send(c2, k2, subscribe(1, {sub("$share/g/#", 1)}));
+    b.recv(c2, k2, suback(1, {1}));
+    b.close(c1, k1, "crash");
+    b.at(100);
+    b.send(c2, k2, publish("a", "p1", 1, 2));
+    b.recv(c2, k2, puback(2));
+    b.at(delay_s * 1000 + 1000);
+    b.recv(c2, k2, publish("a/b/c", "will", 0, 0, false));
+    ping_at(b, c2, k2, 30'100);
+    const std::string text = text_of(b, "", true);
+    MESSAGE(text);
+    CHECK(text.find("[MQTT-4.5.0-1]") == 0);
+    CHECK((text.find("c1's session ended at its close (Session Expiry 0 s) with a Will Delay of 10 s still running") != std::string::npos) ==
+          (delay_s > 0));
+  }
+}
+
 TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
   for (bool resent : {true, false}) {
     TraceBuilder b;
