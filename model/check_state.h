@@ -98,7 +98,7 @@ struct Conn {
   // Faults on the link.
   bool held = false;
   bool ever_held = false;
-  std::uint64_t hold_since_ms = 0;
+  std::uint64_t hold_since_ms = 0;       // start of the partition whose held bytes may still be undelivered
   std::uint64_t first_hold_ms = kForeverMs;  // the earliest partition on this connection
   std::uint64_t last_release_ms = 0;
   std::uint32_t latency_ms = 0;

@@ -176,7 +176,10 @@ void Walker::on_fault(std::size_t idx, Conn& c, const std::string& what) {
     // Bytes of a close still on the wire now wait for the release: when the broker learns of
     // that close (and reads a DISCONNECT before it) is open again.
     if (c.ended && c.client_closed && c.close_ms + c.max_latency_ms >= now) widen_close(c);
-    if (!c.held) c.hold_since_ms = now;  // a second hold does not restart the partition
+    // A second hold does not restart the partition, nor does one that begins before the bytes
+    // the last release let go can have arrived: those are held again.
+    const bool bytes_in_flight = c.ever_held && c.last_release_ms + c.max_latency_ms >= now;
+    if (!c.held && !bytes_in_flight) c.hold_since_ms = now;
     if (!c.held) c.hold_since_idx = idx;
     c.first_hold_ms = std::min(c.first_hold_ms, now);
     c.held = true;

@@ -808,6 +808,32 @@ TEST_CASE("seed 24919: a message no share group member got names a member whose 
   }
 }
 
+TEST_CASE("seed 27636: bytes held by a partition stay held through a release and a new hold in the same instant") {
+  // The broker sends s a message with a 1 s Message Expiry Interval at once, while s's link is
+  // partitioned; at t=70 s the partition is released and at once begun again, then released:
+  // s reads the copy the broker wrote at t=0. Had the link never been held, a copy read at
+  // t=70 s was sent long after the message expired [MQTT-3.3.2-5].
+  for (bool held : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    const auto kp = b.connect(p, connect("p", false, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("a", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    if (held) b.fault(s, ks, "hold");
+    b.send(p, kp, publish("a", "p1", 0, 0, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    ping_at(b, p, kp, 0);  // the broker surely read the message by then
+    b.at(70'000);
+    if (held) {
+      b.fault(s, ks, "release");
+      b.fault(s, ks, "hold");
+      b.fault(s, ks, "release");
+    }
+    b.recv(s, ks, publish("a", "p1"));
+    CHECK(statement_of(b) == std::string(held ? "ok" : "MQTT-3.3.2-5"));
+  }
+}
+
 TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
   for (bool resent : {true, false}) {
     TraceBuilder b;
