@@ -224,7 +224,8 @@ void Walker::check_owed_messages() {
               std::string(m.will ? "the Will Message of " + m.publisher_id : "message") + " on \"" + m.topic + "\" payload \"" + m.payload +
                   "\" (QoS " + std::to_string(q) + ") delivered through " + owed->filter,
               "never delivered to " + s.client_id +
-                  (m.will ? " (" + will_cause(m) + ")" : (pressure_note(m).empty() ? expired_ahead_note(s, m.p_hi) : pressure_note(m))));
+                  (m.will ? " (" + will_cause(m) + ")" : (pressure_note(m).empty() ? expired_ahead_note(s, m.p_hi) : pressure_note(m))) +
+                  (m.will ? "" : overlap_note(s, m, *owed)));
     }
   }
   // $share groups: a message owed to a group reaches one member, unless every member could
@@ -347,6 +348,23 @@ std::string Walker::expired_live_ahead(const Session& s, std::size_t before_idx)
       return subs_[k].granted > 0 && subs_[k].granted < 0x80 && possibly_matching(subs_[k], m2, before_idx);
     });
     if (queued) return " (a QoS " + std::to_string(m2.qos) + " message on \"" + m2.topic + "\" queued ahead of it expired undelivered)";
+  }
+  return "";
+}
+
+// Says when a 3.1.1 session that was owed `m` through `owed` also had a non-shared subscription
+// of lower QoS matching it: a server that sends one copy per session at that subscription's
+// QoS instead of the maximum [MQTT-3.3.5-1] loses a QoS 0 copy with its connection, which is the
+// likeliest reason a message owed at QoS 1/2 never came. Words only: it excuses nothing.
+std::string Walker::overlap_note(const Session& s, const Msg& m, const Sub& owed) const {
+  if (s.version != mqtt::Version::v311) return "";
+  const int q = std::min<int>(m.qos, owed.granted);
+  for (std::size_t sub_i : s.subs) {
+    const Sub& sub = subs_[sub_i];
+    if (&sub == &owed || !sub.group.empty() || sub.failed() || sub.granted < 0 || sub.add_hi == kNever || sub.add_hi > m.p_lo) continue;
+    if (m.p_hi > std::min(sub.del_lo, s.end_lo) || !mqtt::topic_matches(sub.match_filter, m.topic)) continue;
+    if (std::min<int>(m.qos, sub.granted) >= q) continue;
+    return " (an overlapping subscription " + sub.filter + " at QoS " + std::to_string(sub.granted) + " matched it too)";
   }
   return "";
 }

@@ -395,6 +395,7 @@ class Walker {
   std::string expired_live_ahead(const Session& s, std::size_t before_idx) const;
   std::size_t owner_back_within_delay(const Msg& m) const;
   std::string ended_member_note(const std::string& key, const Msg& m) const;
+  std::string overlap_note(const Session& s, const Msg& m, const Sub& owed) const;
 
   // check_sys.cpp: $SYS/broker/clients/*.
   void on_sys_publish(std::size_t idx, Conn& c, const mqtt::Packet& p, bool retained_offer);

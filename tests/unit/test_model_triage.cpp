@@ -834,6 +834,33 @@ TEST_CASE("seed 27636: bytes held by a partition stay held through a release and
   }
 }
 
+TEST_CASE("seed 40110: a QoS 1 message a 3.1.1 session never got names its overlapping QoS 0 subscription (words only, still [MQTT-4.5.0-1])") {
+  // c4 (3.1.1) subscribes to a at QoS 0 and # at QoS 1; a QoS 1 message on a comes while its
+  // link is partitioned, and it reconnects (session present): the message is owed through #,
+  // then resent [MQTT-4.4.0-1]. When it never comes and a QoS 0 subscription matched it too,
+  // the violation says so (one copy at QoS 0 breaks [MQTT-3.3.5-1] and is lost with the link).
+  for (bool overlap : {true, false}) {
+    TraceBuilder b;
+    const auto c1 = b.client("c1"), c4 = b.client("c4");
+    const auto k1 = b.connect(c1, connect("c1", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    const auto k4 = b.connect(c4, connect("c4", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    std::vector<mqtt::Subscription> subs = {sub("#", 1)};
+    if (overlap) subs.insert(subs.begin(), sub("a", 0));
+    b.send(c4, k4, subscribe(1, subs));
+    b.recv(c4, k4, suback(1, overlap ? std::vector<std::uint8_t>{0, 1} : std::vector<std::uint8_t>{1}));
+    b.fault(c4, k4, "hold");
+    b.send(c1, k1, publish("a", "p1", 1, 1));
+    b.recv(c1, k1, puback(1));
+    b.close(c4, k4, "crash");
+    const auto k4b = b.connect(c4, connect("c4", false, {}, 0, std::nullopt, mqtt::Version::v311), true);
+    ping_at(b, c4, k4b, 10'000);
+    const std::string text = text_of(b, "", true);
+    MESSAGE(text);
+    CHECK(text.find("[MQTT-4.5.0-1]") == 0);
+    CHECK((text.find("(an overlapping subscription a at QoS 0 matched it too)") != std::string::npos) == overlap);
+  }
+}
+
 TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
   for (bool resent : {true, false}) {
     TraceBuilder b;
