@@ -125,7 +125,9 @@ bool Walker::judge_common(Judgement& j, std::size_t idx, const Conn& c, const mq
       if (!fwd || static_cast<std::int64_t>(*fwd) > hi || static_cast<std::int64_t>(*fwd) < lo) {
         // This message passed the "not yet expired" test above: among failing explanations of
         // the same delivery it is the likelier one, so it wins a tie against an expired one.
-        j.score += 1;
+        // Unless it surely waited longer than its interval (hi < 0: no value is right, only the
+        // timer slack let it through): then a message still within its interval is likelier.
+        if (hi >= 0) j.score += 1;
         j.statement = "MQTT-3.3.2-6";
         j.expected = "Message Expiry Interval = received " + std::to_string(*m.expiry_s) + " s minus the time waited (" +
                      std::to_string(std::max<std::int64_t>(lo, 0)) + ".." + std::to_string(hi) + ")";
@@ -327,15 +329,19 @@ Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& 
     j.statement = "MQTT-3.3.1-5";
     j.expected = "only the retained message current when the subscription was made";
     if (m.expiry_s) j.statement = "MQTT-3.3.2-5";
+    std::size_t cleared_by = kNever;
     for (std::size_t id2 : retained_[m.topic]) {
       const Msg& m2 = msgs_[id2];
       if (id2 != msg && m2.payload.empty() && m.p_hi <= m2.p_lo && m2.p_hi <= o.subscribe_idx) {
         j.statement = "MQTT-3.3.1-6";
         j.expected = "no retained message after it was cleared by an empty retained PUBLISH";
+        cleared_by = id2;
       }
     }
     if (m.p_lo >= o.subscribe_idx && (sub.add_hi == kNever || m.p_lo >= sub.add_hi)) j.statement = "MQTT-3.3.1-9";
     j.seen = "the retained message \"" + m.payload + "\"";
+    // Why the clearing PUBLISH may not have been taken (words only).
+    if (j.statement == "MQTT-3.3.1-6") j.seen += pressure_note(msgs_[cleared_by]);
     // A newer retained message, surely taken before the subscription, should have replaced it
     // [MQTT-3.3.1-5]: the copy says that one was not stored, which outranks the symptoms (a
     // rule forbidding retained copies to another subscription of the session).
@@ -386,10 +392,10 @@ Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& 
     j.seen = "RETAIN 0";
     return j;
   }
-  j.score += 2;
-  if (!judge_common(j, idx, c, p, m, sub)) return j;
   if (c.version == mqtt::Version::v5) {
-    // A retained copy carries the identifier of the subscription that asked for it, only.
+    // A retained copy carries the identifier of the subscription that asked for it, only. An
+    // identifier says which subscription a copy was sent for before its content is judged (as
+    // in judge_live): a copy carrying another subscription's is a poor fit for this offer.
     for (auto id : sub_ids_of(p)) {
       if (!sub.sub_id || id != *sub.sub_id) {
         j.statement = "MQTT-3.3.4-3";
@@ -399,6 +405,8 @@ Judgement Walker::judge_retained(std::size_t idx, const Conn& c, const Session& 
       }
     }
   }
+  j.score += 2;
+  if (!judge_common(j, idx, c, p, m, sub)) return j;
   if (c.version == mqtt::Version::v5 && sub.sub_id) {
     const auto ids = sub_ids_of(p);
     if (std::find(ids.begin(), ids.end(), *sub.sub_id) == ids.end()) {
@@ -832,7 +840,8 @@ void Walker::accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::P
   add_outflight(idx, c, s, p, j.msg);
 }
 
-// The client's PUBREL for its QoS 2 message `m` (kNever: not sent).
+// The client's PUBREL for its QoS 2 message `m` (kNever: not sent): on its connection, or on a
+// later one that resumed the same session (the PUBREL is resent there [MQTT-4.4.0-1]).
 std::size_t Walker::release_idx(const Msg& m) const {
   if (m.p_lo >= ev_.size()) return kNever;
   const Event& pub = ev_[m.p_lo];
@@ -840,9 +849,17 @@ std::size_t Walker::release_idx(const Msg& m) const {
       pub.packet->qos != 2)
     return kNever;
   const std::uint16_t id = pub.packet->packet_id;
+  const auto cit = conns_.find(m.conn);
+  const std::size_t session = cit == conns_.end() ? kNever : cit->second.session;
+  const auto same_session = [&](std::uint32_t conn) {
+    if (conn == m.conn) return true;
+    if (session == kNever) return false;
+    const auto& conns = sessions_[session].conns;
+    return std::find(conns.begin(), conns.end(), conn) != conns.end();
+  };
   for (std::size_t i = m.p_lo + 1; i < ev_.size(); ++i) {
     const Event& e = ev_[i];
-    if (e.conn != m.conn || e.kind != EventKind::Send || !e.packet) continue;
+    if (e.kind != EventKind::Send || !e.packet || !same_session(e.conn)) continue;
     if (e.packet->type == mqtt::PacketType::PUBREL && e.packet->packet_id == id) return i;
   }
   return kNever;

@@ -224,7 +224,8 @@ void Walker::check_owed_messages() {
               std::string(m.will ? "the Will Message of " + m.publisher_id : "message") + " on \"" + m.topic + "\" payload \"" + m.payload +
                   "\" (QoS " + std::to_string(q) + ") delivered through " + owed->filter,
               "never delivered to " + s.client_id +
-                  (m.will ? " (" + will_cause(m) + ")" : (pressure_note(m).empty() ? expired_ahead_note(s, m.p_hi) : pressure_note(m))));
+                  (m.will ? " (" + will_cause(m) + ")" : (pressure_note(m).empty() ? expired_ahead_note(s, m.p_hi) : pressure_note(m))) +
+                  (m.will ? "" : overlap_note(s, m, *owed)));
     }
   }
   // $share groups: a message owed to a group reaches one member, unless every member could
@@ -270,6 +271,7 @@ void Walker::check_owed_messages() {
                 "no member got it (" + will_cause(m) + ")");
         continue;
       }
+      if (note.empty()) note = ended_member_note(key, m);
       violate(ev_.size() - 1, 0, "MQTT-4.5.0-1", "message on \"" + m.topic + "\" delivered to one member of " + key, "no member got it" + (pressure_note(m).empty() ? note : pressure_note(m)));
     }
   }
@@ -306,7 +308,36 @@ bool Walker::retained_queue_full(const RetainedOffer& o, std::size_t msg_id) {
 // its in-flight window without moving its queue on strands what waits behind it, which is the
 // likeliest reason an owed message never came, unless it was lost on its way in (pressure_note,
 // the more specific reason: said instead). Words only: it excuses nothing.
-std::string Walker::expired_ahead_note(const Session& s, std::size_t before_idx) const {
+std::string Walker::expired_ahead_note(const Session& s, std::size_t before_idx) {
+  const std::string live = expired_live_ahead(s, before_idx);
+  return live.empty() ? expired_retained_ahead(s, before_idx) : live;
+}
+
+// A retained copy a SUBSCRIBE of `s` made before `before_idx` queued (at QoS 1/2), never sent,
+// whose message expired by the end. The copy is its own queue entry: the same message delivered
+// live earlier does not make it delivered.
+std::string Walker::expired_retained_ahead(const Session& s, std::size_t before_idx) {
+  const std::uint64_t end_ms = ev_.back().time_ms;
+  for (std::size_t k : s.offers) {
+    const RetainedOffer& o2 = offers_[k];
+    const Sub& sub2 = subs_[o2.sub];
+    if (!o2.forbidden.empty() || sub2.add_hi == kNever || o2.subscribe_idx >= before_idx) continue;
+    if (sub2.granted <= 0 || sub2.granted >= 0x80) continue;
+    std::vector<std::size_t> possible, required;
+    retained_candidates(sub2.match_filter, sub2, o2.subscribe_idx, sub2.add_hi, possible, required);
+    for (std::size_t id : possible) {
+      const Msg& m2 = msgs_[id];
+      const int q = std::min<int>(m2.qos, sub2.granted);
+      if (q == 0 || !m2.expiry_s || o2.delivered.count(id)) continue;
+      if (end_ms < m2.recv_lo_ms + std::uint64_t{*m2.expiry_s} * 1000) continue;  // not expired by the end
+      return " (a retained QoS " + std::to_string(q) + " message on \"" + m2.topic + "\" queued ahead of it expired undelivered)";
+    }
+  }
+  return "";
+}
+
+// A live QoS 1/2 message routed to `s` before `before_idx`, never delivered to it, expired by the end.
+std::string Walker::expired_live_ahead(const Session& s, std::size_t before_idx) const {
   const std::uint64_t end_ms = ev_.back().time_ms;
   for (const Msg& m2 : msgs_) {
     if (m2.sys || m2.qos == 0 || !m2.expiry_s || !(m2.p_lo < before_idx)) continue;
@@ -317,6 +348,45 @@ std::string Walker::expired_ahead_note(const Session& s, std::size_t before_idx)
       return subs_[k].granted > 0 && subs_[k].granted < 0x80 && possibly_matching(subs_[k], m2, before_idx);
     });
     if (queued) return " (a QoS " + std::to_string(m2.qos) + " message on \"" + m2.topic + "\" queued ahead of it expired undelivered)";
+  }
+  return "";
+}
+
+// Says when a 3.1.1 session that was owed `m` through `owed` also had a non-shared subscription
+// of lower QoS matching it: a server that sends one copy per session at that subscription's
+// QoS instead of the maximum [MQTT-3.3.5-1] loses a QoS 0 copy with its connection, which is the
+// likeliest reason a message owed at QoS 1/2 never came. Words only: it excuses nothing.
+std::string Walker::overlap_note(const Session& s, const Msg& m, const Sub& owed) const {
+  if (s.version != mqtt::Version::v311) return "";
+  const int q = std::min<int>(m.qos, owed.granted);
+  for (std::size_t sub_i : s.subs) {
+    const Sub& sub = subs_[sub_i];
+    if (&sub == &owed || !sub.group.empty() || sub.failed() || sub.granted < 0 || sub.add_hi == kNever || sub.add_hi > m.p_lo) continue;
+    if (m.p_hi > std::min(sub.del_lo, s.end_lo) || !mqtt::topic_matches(sub.match_filter, m.topic)) continue;
+    if (std::min<int>(m.qos, sub.granted) >= q) continue;
+    return " (an overlapping subscription " + sub.filter + " at QoS " + std::to_string(sub.granted) + " matched it too)";
+  }
+  return "";
+}
+
+// A former member of the $share group `key` whose session surely ended before `m` came, at its
+// close (Session Expiry shorter than its will's Will Delay), while that delay still ran: a
+// server that keeps such a session until its will goes out may have picked that member, where
+// the message was lost. Words only: it excuses nothing.
+std::string Walker::ended_member_note(const std::string& key, const Msg& m) const {
+  for (const Sub& sub : subs_) {
+    if (sub.group.empty() || sub.group + "/" + sub.match_filter != key || sub.session == kNever) continue;
+    const Session& s = sessions_[sub.session];
+    if (s.end_hi == kNever || s.end_hi > m.p_lo || !mqtt::topic_matches(sub.match_filter, m.topic)) continue;
+    for (const Msg& w : msgs_) {
+      if (!w.will || w.will_delay_s <= w.session_expiry_s || w.cancelled) continue;
+      if (std::find(s.conns.begin(), s.conns.end(), w.conn) == s.conns.end()) continue;
+      const auto wit = conns_.find(w.conn);
+      if (wit == conns_.end() || wit->second.broker_close_lo_ms >= kForeverMs) continue;
+      if (time_of(m.p_lo) >= wit->second.broker_close_lo_ms + std::uint64_t{w.will_delay_s} * 1000) continue;
+      return " (" + s.client_id + "'s session ended at its close (Session Expiry " + std::to_string(w.session_expiry_s) +
+             " s) with a Will Delay of " + std::to_string(w.will_delay_s) + " s still running)";
+    }
   }
   return "";
 }

@@ -287,9 +287,11 @@ bool Walker::early_close(std::size_t idx, Conn& c) {
     count("close.seen_late");
     return true;
   }
-  // A takeover, or keepalive on a held link, may have closed it with no sign yet on its side.
+  // A takeover, a Protocol Error the broker has read, or keepalive on a held link, may have
+  // closed it with no sign yet on its side.
   std::uint64_t lo_ms = kForeverMs;
   if (c.takeover_idx != kNever && c.takeover_idx < idx) lo_ms = time_of(c.takeover_idx);
+  if (c.protocol_error && c.protocol_error_readable_ms <= now) lo_ms = std::min(lo_ms, c.protocol_error_readable_ms);
   if (c.held && c.keepalive_s > 0 && c.accepted) {
     std::uint64_t last_read_ms = 0;
     for (std::uint64_t d : c.sure_recv_ms) last_read_ms = std::max(last_read_ms, d);
@@ -348,8 +350,10 @@ void Walker::on_server_disconnect(std::size_t idx, Conn& c, const mqtt::Packet& 
 // the reconnection is the one time a resend is REQUIRED), and its receiver "MUST acknowledge any
 // subsequent PUBLISH packet with the same Packet Identifier by sending a PUBREC" until PUBREL
 // [MQTT-4.3.3-2]: closing instead breaks that. Returns true when it settled the close.
+// A close placed early (a will showed it first) is judged after end_connection: the requests
+// still owed are then those it found.
 bool Walker::resend_close(std::size_t idx, Conn& c) {
-  for (const PendingRequest& r : c.pending) {
+  for (const PendingRequest& r : c.ended ? c.pending_when_closed : c.pending) {
     if (r.answer != mqtt::PacketType::PUBREC || r.msg == kNever) continue;
     const Msg& m = msgs_[r.msg];
     if (m.p_lo >= r.send_idx) continue;  // not a repeat
@@ -407,6 +411,7 @@ void Walker::end_connection(std::size_t idx, Conn& c, bool by_server) {
   if (c.ended) return;
   c.ended = true;
   c.pending_at_close = !c.pending.empty();
+  c.pending_when_closed = std::move(c.pending);
   c.pending.clear();
   if (!c.accepted || c.session == kNever) return;
   Session& s = sessions_[c.session];

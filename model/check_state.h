@@ -90,6 +90,7 @@ struct Conn {
   // Why the broker may close it (none of these = only keepalive could explain a close).
   bool protocol_error = false;
   std::string protocol_error_why;
+  std::uint64_t protocol_error_readable_ms = kForeverMs;  // the broker can read the first offending packet from then (kForeverMs: held)
   std::size_t takeover_idx = kNever;     // a later CONNECT for the same ClientID was sent
   std::size_t hold_since_idx = kNever;   // the event that began the current partition
   std::size_t deferred_close_check = kNever;  // peer close applied early (early_close): judge its cause there
@@ -97,7 +98,7 @@ struct Conn {
   // Faults on the link.
   bool held = false;
   bool ever_held = false;
-  std::uint64_t hold_since_ms = 0;
+  std::uint64_t hold_since_ms = 0;       // start of the partition whose held bytes may still be undelivered
   std::uint64_t first_hold_ms = kForeverMs;  // the earliest partition on this connection
   std::uint64_t last_release_ms = 0;
   std::uint32_t latency_ms = 0;
@@ -114,6 +115,7 @@ struct Conn {
   std::vector<std::uint64_t> sure_recv_ms;   // packets readable at once when written (no latency, no hold)
 
   std::vector<PendingRequest> pending;     // client requests awaiting the server's answer
+  std::vector<PendingRequest> pending_when_closed;  // `pending` as end_connection found it (a close judged later needs it)
   std::vector<std::size_t> unproven_msgs;  // messages published on this connection not yet known processed
   std::size_t last_proven_send_idx = 0;
 
@@ -388,8 +390,12 @@ class Walker {
   QueueLoad queue_load(const Session& s, std::size_t exclude_msg, std::size_t lo_idx, std::size_t hi_idx) const;
   bool queue_full_for(const Session& s, const Msg& m) const;
   bool retained_queue_full(const RetainedOffer& o, std::size_t msg_id);
-  std::string expired_ahead_note(const Session& s, std::size_t before_idx) const;
+  std::string expired_ahead_note(const Session& s, std::size_t before_idx);
+  std::string expired_retained_ahead(const Session& s, std::size_t before_idx);
+  std::string expired_live_ahead(const Session& s, std::size_t before_idx) const;
   std::size_t owner_back_within_delay(const Msg& m) const;
+  std::string ended_member_note(const std::string& key, const Msg& m) const;
+  std::string overlap_note(const Session& s, const Msg& m, const Sub& owed) const;
 
   // check_sys.cpp: $SYS/broker/clients/*.
   void on_sys_publish(std::size_t idx, Conn& c, const mqtt::Packet& p, bool retained_offer);

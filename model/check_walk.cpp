@@ -125,8 +125,14 @@ std::uint64_t Walker::time_of(std::size_t idx) const {
   return ev_[idx].time_ms;
 }
 
+// Called while the offending packet is being sent: the broker can read it once it is off the
+// wire (after the link's latency, behind earlier bytes, or at the end of a partition).
 void Walker::mark_protocol_error(Conn& c, const std::string& why) {
-  if (!c.protocol_error) c.protocol_error_why = why;
+  if (!c.protocol_error) {
+    c.protocol_error_why = why;
+    const std::uint64_t now = ev_[current_idx_].time_ms;
+    c.protocol_error_readable_ms = c.held ? kForeverMs : std::max(now + c.latency_ms, c.last_deliver_ms);
+  }
   c.protocol_error = true;
   count("client.protocol_error");
 }
@@ -170,7 +176,10 @@ void Walker::on_fault(std::size_t idx, Conn& c, const std::string& what) {
     // Bytes of a close still on the wire now wait for the release: when the broker learns of
     // that close (and reads a DISCONNECT before it) is open again.
     if (c.ended && c.client_closed && c.close_ms + c.max_latency_ms >= now) widen_close(c);
-    if (!c.held) c.hold_since_ms = now;  // a second hold does not restart the partition
+    // A second hold does not restart the partition, nor does one that begins before the bytes
+    // the last release let go can have arrived: those are held again.
+    const bool bytes_in_flight = c.ever_held && c.last_release_ms + c.max_latency_ms >= now;
+    if (!c.held && !bytes_in_flight) c.hold_since_ms = now;
     if (!c.held) c.hold_since_idx = idx;
     c.first_hold_ms = std::min(c.first_hold_ms, now);
     c.held = true;
@@ -178,6 +187,7 @@ void Walker::on_fault(std::size_t idx, Conn& c, const std::string& what) {
   } else if (what == "release") {
     c.held = false;
     c.last_release_ms = now;
+    if (c.protocol_error && c.protocol_error_readable_ms >= kForeverMs) c.protocol_error_readable_ms = now + c.latency_ms;
     if (c.sent_while_held) {
       // Held bytes flow now, unless the broker closed the connection during the partition:
       // they raise the upper bound of the last receipt, never the lower one.

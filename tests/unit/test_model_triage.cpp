@@ -550,6 +550,317 @@ TEST_CASE("seed 29450: a retained message owed behind a queued message that expi
   }
 }
 
+TEST_CASE("seed 2151: a retained message owed behind a retained copy that expired in the queue says so (words only, still [MQTT-3.3.1-9])") {
+  // s (window 1) keeps p1's QoS 2 exchange open (PUBCOMP withheld), then subscribes #: the
+  // retained p1 (Message Expiry Interval 1 s) and p2 are queued for the new subscription. When
+  // the window opens at t=3 s, p1 has expired and must not be sent, but p2 is still owed. p1 was
+  // delivered live before, which must not hide that its retained copy expired undelivered.
+  for (bool sent : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("a", 2)}));
+    b.recv(s, ks, suback(1, {2}));
+    b.send(p, kp, publish("a", "p1", 2, 1, true, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.recv(p, kp, pubrec(1));
+    b.send(p, kp, pubrel(1));
+    b.recv(p, kp, pubcomp(1));
+    b.recv(s, ks, publish("a", "p1", 2, 1, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.send(s, ks, pubrec(1));
+    b.recv(s, ks, pubrel(1));  // its PUBCOMP withheld: the window (1) is full
+    b.send(p, kp, publish("a/b", "p2", 1, 2, true));
+    b.recv(p, kp, puback(2));
+    b.send(s, ks, subscribe(2, {sub("#", 1)}));
+    b.recv(s, ks, suback(2, {1}));
+    b.at(3'000);
+    b.send(s, ks, pubcomp(1));
+    if (sent) {
+      b.recv(s, ks, publish("a/b", "p2", 1, 2, true));
+      b.send(s, ks, puback(2));
+    }
+    ping_at(b, s, ks, 33'000);
+    if (sent) {
+      CHECK(statement_of(b, "max_inflight_messages 1\n", true) == "ok");
+    } else {
+      const std::string text = text_of(b, "max_inflight_messages 1\n", true);
+      MESSAGE(text);
+      CHECK(text.find("[MQTT-3.3.1-9]") == 0);
+      CHECK(text.find("(a retained QoS 1 message on \"a\" queued ahead of it expired undelivered)") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("seed 4375: a 3.1.1 close after a repeated QoS 2 PUBLISH, first seen through the will, is named [MQTT-4.3.3-2], not keepalive") {
+  // c (3.1.1, Keep Alive 5 s) repeats its unreleased QoS 2 PUBLISH; the broker closes the
+  // connection and publishes c's will, which s reads before c sees the close. The close is
+  // placed early at the will, and judged when c sees it: the PUBREC still owed for the repeat
+  // explains it as [MQTT-4.3.3-2]. Without the repeat nothing explains a close 7.5 s early.
+  for (bool repeated : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), c = b.client("c");
+    const auto ks = b.connect(s, connect("s", true, {}, 60));
+    const auto kc = b.connect(c, connect("c", false, {}, 5, mqtt::Will{"a/b", "will", 0, false, {}}, mqtt::Version::v311));
+    b.send(c, kc, publish("a", "p1", 2, 1));
+    b.recv(c, kc, pubrec(1));  // its PUBREL withheld
+    b.send(c, kc, publish("a", "p1", 2, 1, false, true));
+    b.recv(c, kc, pubrec(1));
+    b.send(s, ks, subscribe(1, {sub("a/b", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    if (repeated) b.send(c, kc, publish("a", "p1", 2, 1, false, true));
+    b.recv(s, ks, publish("a/b", "will"));
+    b.peer_closed(c, kc);
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    if (repeated) {
+      CHECK(text.find("[MQTT-4.3.3-2]") == 0);
+      CHECK(text.find("PUBREC for the repeated PUBLISH id=1 ") != std::string::npos);
+    } else {
+      CHECK(text.find("[MQTT-3.1.2-22]") == 0);
+    }
+  }
+}
+
+TEST_CASE("seed 7661: a QoS 2 message released only after its session resumed may be delivered after one released before") {
+  // c (3.1.1, subscribed to #) withholds p1's PUBREL. A server may route a QoS 2 message on its
+  // PUBREL (4.3.3, Figure 4.3), so when c releases p2 first (against its own [MQTT-4.6.0-4])
+  // and p1 only on the resumed session, p2 then p1 is allowed. When c releases both in order on
+  // the resumed session, p2 before p1 breaks [MQTT-4.6.0-5].
+  for (bool p2_released_first : {true, false}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k1 = b.connect(c, connect("c", false, {}, 5, std::nullopt, mqtt::Version::v311));
+    b.send(c, k1, subscribe(1, {sub("#", 0)}));
+    b.recv(c, k1, suback(1, {0}));
+    b.send(c, k1, publish("a/b/c", "p1", 2, 2));
+    b.recv(c, k1, pubrec(2));  // its PUBREL withheld
+    b.send(c, k1, publish("a/b/c", "p2", 2, 3));
+    b.recv(c, k1, pubrec(3));
+    if (p2_released_first) {
+      b.send(c, k1, pubrel(3));
+      b.recv(c, k1, publish("a/b/c", "p2"));
+      b.recv(c, k1, pubcomp(3));
+    }
+    b.close(c, k1, "crash");
+    const auto k2 = b.connect(c, connect("c", false, {}, 5, std::nullopt, mqtt::Version::v311), true);
+    b.send(c, k2, pubrel(2));
+    if (!p2_released_first) {
+      b.send(c, k2, pubrel(3));
+      b.recv(c, k2, publish("a/b/c", "p2"));
+    }
+    b.recv(c, k2, publish("a/b/c", "p1"));
+    b.recv(c, k2, pubcomp(2));
+    if (!p2_released_first) b.recv(c, k2, pubcomp(3));
+    CHECK(statement_of(b) == (p2_released_first ? "ok" : "MQTT-4.6.0-5"));
+  }
+}
+
+TEST_CASE("seed 5744: the will of a connection closed for a Protocol Error may come before its client sees the close") {
+  // c (5.0, will on a/b, 500 ms latency) subscribes to $share/g/a/+ with No Local 1, a Protocol
+  // Error [MQTT-3.8.3-4]: once the broker reads it (t=500 ms) it may close the connection and
+  // publish the will, which s can read before c sees the close. Before the SUBSCRIBE is
+  // readable, or without the Protocol Error, the will breaks [MQTT-3.1.2-8].
+  struct Case { bool no_local; std::uint64_t will_ms; const char* want; };
+  for (const Case& k : {Case{true, 500, "ok"}, Case{true, 400, "MQTT-3.1.2-8"}, Case{false, 500, "MQTT-3.1.2-8"}}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), c = b.client("c");
+    const auto ks = b.connect(s, connect("s", true, {}, 60, std::nullopt, mqtt::Version::v311));
+    const auto kc = b.connect(c, connect("c", false, {}, 2, mqtt::Will{"a/b", "will", 0, false, {}}));
+    b.send(s, ks, subscribe(1, {sub("a/b", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    b.fault(c, kc, "latency 500");
+    b.send(c, kc, subscribe(1, {sub("$share/g/a/+", 0, k.no_local)}));
+    b.at(k.will_ms);
+    b.recv(s, ks, publish("a/b", "will"));
+    b.at(500);
+    b.close(c, kc, "crash");
+    CHECK(statement_of(b) == k.want);
+  }
+}
+
+TEST_CASE("seed 22062: a copy alike to two messages is judged against the one not yet past its expiry (remaining 0..0, not 0..-1)") {
+  // p publishes the same QoS 1 message (Message Expiry Interval 1 s) at t=0, and twice at t=1 s.
+  // s gets one copy at t=1 s; the one at t=2 s may be the third message's at its last second
+  // (remaining 0), or the first one's a whole second after it expired (tolerated only by the
+  // timer slack). Without a Message Expiry Interval it breaks [MQTT-3.3.2-6] as the third's.
+  for (bool with_zero : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("t", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.send(p, kp, publish("t", "x", 1, 1, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.recv(p, kp, puback(1));
+    b.at(1'000);
+    b.send(p, kp, publish("t", "x", 1, 2, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.recv(p, kp, puback(2));
+    b.send(p, kp, publish("t", "x", 1, 3, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.recv(p, kp, puback(3));
+    b.recv(s, ks, publish("t", "x", 1, 1, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    b.send(s, ks, puback(1));
+    b.at(2'000);
+    mqtt::Properties last;
+    if (with_zero) last.push_back(prop(P::MessageExpiryInterval, 0));
+    b.recv(s, ks, publish("t", "x", 1, 2, false, false, last));
+    b.send(s, ks, puback(2));
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    if (with_zero) {
+      CHECK(text == "ok");
+    } else {
+      CHECK(text.find("[MQTT-3.3.2-6]") == 0);
+      CHECK(text.find("minus the time waited (0..0), seen none ") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("seed 23747: a retained message that an acknowledged empty retained PUBLISH cleared names the 3.1.1 in-flight pressure (words only, still [MQTT-3.3.1-6])") {
+  // c (3.1.1) retains p1 on b, then clears it with an empty retained QoS 1 PUBLISH the broker
+  // acknowledges; its new subscription # must not get p1. When c had a QoS 2 message unreleased
+  // at the time, the violation says so (a 3.1.1 broker cannot refuse the PUBLISH).
+  for (bool pressure : {true, false}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k = b.connect(c, connect("c", false, {}, 5, std::nullopt, mqtt::Version::v311));
+    b.send(c, k, publish("b", "p1", 1, 4, true));
+    b.recv(c, k, puback(4));
+    if (pressure) {
+      b.send(c, k, publish("a", "p2", 2, 1));
+      b.recv(c, k, pubrec(1));  // its PUBREL withheld
+    }
+    b.send(c, k, publish("b", "", 1, 2, true));
+    b.recv(c, k, puback(2));
+    b.send(c, k, subscribe(3, {sub("#", 0)}));
+    b.recv(c, k, suback(3, {0}));
+    b.recv(c, k, publish("b", "p1", 0, 0, true));
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    CHECK(text.find("[MQTT-3.3.1-6]") == 0);
+    CHECK((text.find("acknowledged while its 3.1.1 publisher had other QoS 1/2 messages in flight") != std::string::npos) == pressure);
+  }
+}
+
+TEST_CASE("seed 24311: a late retained will with the identifier of a later subscription is named as the late will [MQTT-3.1.2-8], not a retained copy") {
+  // w's will (RETAIN 1, Will Delay 10 s) is due when the broker closes its connection at t=0 if
+  // its session ends then (Session Expiry 0). s subscribes to a/b at once, then to a/+ (Retain
+  // As Published, Retain Handling 2, identifier 1) at t=2.1 s, and gets the will at t=11 s once
+  // through each: the copy with RETAIN 1 and identifier 1 is a/+'s live copy of a will published
+  // after its session's end, not a/b's retained copy (which would carry no identifier). With
+  // Session Expiry 20 s the will is due after its delay and both copies are right.
+  for (std::uint32_t expiry_s : {0u, 20u}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), w = b.client("w");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kw = b.connect(w, connect("w", true, {prop(P::SessionExpiryInterval, expiry_s)}, 0,
+                                         mqtt::Will{"a/b", "will", 0, true, {prop(P::WillDelayInterval, 10)}}));
+    b.send(w, kw, subscribe(1, {sub("$share/g/a/+", 0, true)}));  // a Protocol Error [MQTT-3.8.3-4]
+    b.recv(w, kw, disconnect(0x82));
+    b.peer_closed(w, kw);
+    b.send(s, ks, subscribe(1, {sub("a/b", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    b.at(2'100);
+    b.send(s, ks, subscribe(2, {sub("a/+", 0, false, true, 2)}, {prop(P::SubscriptionIdentifier, 1)}));
+    b.recv(s, ks, suback(2, {0}));
+    b.at(11'000);
+    b.recv(s, ks, publish("a/b", "will"));
+    b.recv(s, ks, publish("a/b", "will", 0, 0, true, false, {prop(P::SubscriptionIdentifier, 1)}));
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    if (expiry_s == 0) {
+      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
+      CHECK(text.find("Will Delay 10 s, Session Expiry 0 s") != std::string::npos);
+    } else {
+      CHECK(text == "ok");
+    }
+  }
+}
+
+TEST_CASE("seed 24919: a message no share group member got names a member whose session ended while its Will Delay ran (words only, still [MQTT-4.5.0-1])") {
+  // c1 (Session Expiry 0) and c2 share $share/g/#; c1's connection breaks, which ends its
+  // session (its will goes out then, the earlier of delay and session end [MQTT-3.1.2-8]).
+  // c2 is then the only member and is owed c2's own QoS 1 message. When c1's will had a Will
+  // Delay (10 s) still running, the violation says so: a server that keeps the session until
+  // the will goes out may have picked c1.
+  for (std::uint32_t delay_s : {10u, 0u}) {
+    TraceBuilder b;
+    const auto c1 = b.client("c1"), c2 = b.client("c2");
+    mqtt::Properties will_props;
+    if (delay_s > 0) will_props.push_back(prop(P::WillDelayInterval, delay_s));
+    const auto k1 = b.connect(c1, connect("c1", false, {}, 0, mqtt::Will{"a/b/c", "will", 0, true, will_props}));
+    const auto k2 = b.connect(c2, connect("c2", false, {}, 0));
+    b.send(c1, k1, subscribe(1, {sub("$share/g/#", 0)}));
+    b.recv(c1, k1, suback(1, {0}));
+    b.send(c2, k2, subscribe(1, {sub("$share/g/#", 1)}));
+    b.recv(c2, k2, suback(1, {1}));
+    b.close(c1, k1, "crash");
+    b.at(100);
+    b.send(c2, k2, publish("a", "p1", 1, 2));
+    b.recv(c2, k2, puback(2));
+    b.at(delay_s * 1000 + 1000);
+    b.recv(c2, k2, publish("a/b/c", "will", 0, 0, false));
+    ping_at(b, c2, k2, 30'100);
+    const std::string text = text_of(b, "", true);
+    MESSAGE(text);
+    CHECK(text.find("[MQTT-4.5.0-1]") == 0);
+    CHECK((text.find("c1's session ended at its close (Session Expiry 0 s) with a Will Delay of 10 s still running") != std::string::npos) ==
+          (delay_s > 0));
+  }
+}
+
+TEST_CASE("seed 27636: bytes held by a partition stay held through a release and a new hold in the same instant") {
+  // The broker sends s a message with a 1 s Message Expiry Interval at once, while s's link is
+  // partitioned; at t=70 s the partition is released and at once begun again, then released:
+  // s reads the copy the broker wrote at t=0. Had the link never been held, a copy read at
+  // t=70 s was sent long after the message expired [MQTT-3.3.2-5].
+  for (bool held : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    const auto kp = b.connect(p, connect("p", false, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("a", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    if (held) b.fault(s, ks, "hold");
+    b.send(p, kp, publish("a", "p1", 0, 0, false, false, {prop(P::MessageExpiryInterval, 1)}));
+    ping_at(b, p, kp, 0);  // the broker surely read the message by then
+    b.at(70'000);
+    if (held) {
+      b.fault(s, ks, "release");
+      b.fault(s, ks, "hold");
+      b.fault(s, ks, "release");
+    }
+    b.recv(s, ks, publish("a", "p1"));
+    CHECK(statement_of(b) == std::string(held ? "ok" : "MQTT-3.3.2-5"));
+  }
+}
+
+TEST_CASE("seed 40110: a QoS 1 message a 3.1.1 session never got names its overlapping QoS 0 subscription (words only, still [MQTT-4.5.0-1])") {
+  // c4 (3.1.1) subscribes to a at QoS 0 and # at QoS 1; a QoS 1 message on a comes while its
+  // link is partitioned, and it reconnects (session present): the message is owed through #,
+  // then resent [MQTT-4.4.0-1]. When it never comes and a QoS 0 subscription matched it too,
+  // the violation says so (one copy at QoS 0 breaks [MQTT-3.3.5-1] and is lost with the link).
+  for (bool overlap : {true, false}) {
+    TraceBuilder b;
+    const auto c1 = b.client("c1"), c4 = b.client("c4");
+    const auto k1 = b.connect(c1, connect("c1", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    const auto k4 = b.connect(c4, connect("c4", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    std::vector<mqtt::Subscription> subs = {sub("#", 1)};
+    if (overlap) subs.insert(subs.begin(), sub("a", 0));
+    b.send(c4, k4, subscribe(1, subs));
+    b.recv(c4, k4, suback(1, overlap ? std::vector<std::uint8_t>{0, 1} : std::vector<std::uint8_t>{1}));
+    b.fault(c4, k4, "hold");
+    b.send(c1, k1, publish("a", "p1", 1, 1));
+    b.recv(c1, k1, puback(1));
+    b.close(c4, k4, "crash");
+    const auto k4b = b.connect(c4, connect("c4", false, {}, 0, std::nullopt, mqtt::Version::v311), true);
+    ping_at(b, c4, k4b, 10'000);
+    const std::string text = text_of(b, "", true);
+    MESSAGE(text);
+    CHECK(text.find("[MQTT-4.5.0-1]") == 0);
+    CHECK((text.find("(an overlapping subscription a at QoS 0 matched it too)") != std::string::npos) == overlap);
+  }
+}
+
 TEST_CASE("seed 24855: a QoS 1 message sent again is taken twice, each time by one member of a share group") {
   for (bool resent : {true, false}) {
     TraceBuilder b;
