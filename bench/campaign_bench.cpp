@@ -130,7 +130,18 @@ std::string fmt(const char* f, double v) {
 
 }  // namespace
 
+// Only the in-process loop, for a profiler: `valgrind --tool=callgrind mqsim_bench_campaign
+// --profile-split 300` counts instructions per piece, which a loaded machine does not change
+// (the timed figures below it do change with the load).
+int profile_split(std::uint64_t n) {
+  BrokerHost::prepare_process();
+  const Split sp = split_in_process(1, n);
+  std::printf("%llu schedules, %llu steps in process\n", static_cast<unsigned long long>(sp.schedules), static_cast<unsigned long long>(sp.ops));
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--profile-split") == 0) return profile_split(std::strtoull(argv[2], nullptr, 10));
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const std::uint64_t n = quick ? 100 : 2000;
   BrokerHost::prepare_process();

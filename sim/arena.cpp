@@ -58,6 +58,25 @@ Header* header_of(const void* ptr) {
   return h;
 }
 
+// Zeroes [p, p + bytes). A large range gives its whole pages back to the kernel instead, which
+// maps zero pages on the next touch: Mosquitto's 786 KB keepalive ring is calloc'd every run
+// and only a few of its pages are ever written, so a memset per run was ~3% of a campaign.
+void zero(char* p, std::size_t bytes) {
+  constexpr std::size_t kPageBytes = 4096;
+  constexpr std::size_t kGiveBackFromBytes = std::size_t{256} << 10;
+  if (bytes < kGiveBackFromBytes) {
+    std::memset(p, 0, bytes);
+    return;
+  }
+  const auto addr = reinterpret_cast<std::uintptr_t>(p);
+  char* lo = reinterpret_cast<char*>((addr + kPageBytes - 1) & ~(kPageBytes - 1));
+  char* hi = reinterpret_cast<char*>((addr + bytes) & ~(kPageBytes - 1));
+  assert(lo >= p && hi <= p + bytes && lo < hi);
+  std::memset(p, 0, static_cast<std::size_t>(lo - p));
+  std::memset(hi, 0, static_cast<std::size_t>(p + bytes - hi));
+  if (madvise(lo, static_cast<std::size_t>(hi - lo), MADV_DONTNEED) != 0) std::memset(lo, 0, static_cast<std::size_t>(hi - lo));
+}
+
 }  // namespace
 
 void init(std::size_t capacity_bytes) {
@@ -123,7 +142,7 @@ void* allocate_zeroed(std::size_t count, std::size_t size_bytes) {
   char* start = static_cast<char*>(p);
   const char* fresh_from = g_base + touched_before;
   const std::size_t dirty = start >= fresh_from ? 0 : std::min<std::size_t>(count * size_bytes, static_cast<std::size_t>(fresh_from - start));
-  std::memset(p, 0, dirty);
+  zero(start, dirty);
   return p;
 }
 
