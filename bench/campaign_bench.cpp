@@ -12,11 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "model/broker_config.h"
 #include "props/campaign.h"
@@ -147,7 +149,13 @@ int main(int argc, char** argv) {
   BrokerHost::prepare_process();
   std::printf("mqsim campaign benchmark (%llu schedules per figure, nproc %ld)\n\n", static_cast<unsigned long long>(n), sysconf(_SC_NPROCESSORS_ONLN));
 
-  const Rate rate1 = worker_rate(1, n);
+  // Three passes over the same seeds: other jobs on a shared machine only ever slow a pass, so
+  // the median and the best bracket what a core of our own would do.
+  std::vector<Rate> passes;
+  for (int i = 0; i < (quick ? 1 : 3); ++i) passes.push_back(worker_rate(1, n));
+  std::sort(passes.begin(), passes.end(), [](const Rate& a, const Rate& b) { return a.per_cpu_s < b.per_cpu_s; });
+  const Rate rate1 = passes[passes.size() / 2];
+  const Rate best = passes.back();
   const Split sp = split_in_process(1, n);
   const double total = sp.generate_s + sp.run_s + sp.parse_s + sp.model_s;
   // Shares come from wall clocks around each piece; the us are those shares of the loop's CPU
@@ -169,6 +177,7 @@ int main(int argc, char** argv) {
   row("figure", "target", "measured", "verdict");
   row("schedules/s, one core, worker (as mqsim check)", ">= 2000", fmt("%.0f", rate1.per_wall_s), rate1.per_wall_s >= 2000 ? "PASS" : "MISS");
   row("schedules per CPU second (parent + worker)", ">= 2000", fmt("%.0f", rate1.per_cpu_s), rate1.per_cpu_s >= 2000 ? "PASS" : "MISS");
+  row("  best of the passes", ">= 2000", fmt("%.0f", best.per_cpu_s), best.per_cpu_s >= 2000 ? "PASS" : "MISS");
   row("schedules/s, in process, no transport", "-", fmt("%.0f", double(n) / total), "-");
   row("--jobs 1: schedules/s", "-", fmt("%.0f", j1), "-");
   row("--jobs 2: schedules/s", "-", fmt("%.0f", j2), "-");
