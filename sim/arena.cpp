@@ -16,7 +16,16 @@
 #include <cstring>
 
 namespace mqsim::arena {
+
+namespace detail {
+char* g_base = nullptr;
+std::size_t g_capacity = 0;
+}  // namespace detail
+
 namespace {
+
+using detail::g_base;
+using detail::g_capacity;
 
 constexpr std::size_t kHeaderBytes = 16;
 constexpr unsigned kMinClass = 4;    // 16-byte blocks
@@ -32,8 +41,6 @@ constexpr std::uint32_t kMagic = 0xA7E9A5ED;
 
 struct FreeBlock { FreeBlock* next; };
 
-char* g_base = nullptr;
-std::size_t g_capacity = 0;
 std::size_t g_used = 0;              // bump offset
 std::size_t g_touched = 0;           // high-water mark since the pages were last fresh (zero)
 std::size_t g_live = 0;
@@ -104,10 +111,6 @@ void reset() {
   std::memset(g_free, 0, sizeof g_free);
 }
 
-bool owns(const void* ptr) {
-  const char* p = static_cast<const char*>(ptr);
-  return g_base != nullptr && p >= g_base && p < g_base + g_capacity;
-}
 
 void* allocate(std::size_t size_bytes) {
   if (g_base == nullptr) init();

@@ -16,7 +16,18 @@ namespace mqsim::arena {
 void init(std::size_t capacity_bytes = std::size_t{1} << 30);
 // Forgets every allocation: the next run starts from an empty heap.
 void reset();
-bool owns(const void* ptr);
+
+namespace detail {
+extern char* g_base;           // the reserved range (nullptr before init)
+extern std::size_t g_capacity;
+}  // namespace detail
+
+// Whether `ptr` came from the arena. Inline: the shim asks on every free/realloc and Mosquitto's
+// memory tracking on every allocation (thousands of calls a run).
+inline bool owns(const void* ptr) {
+  const char* p = static_cast<const char*>(ptr);
+  return detail::g_base != nullptr && p >= detail::g_base && p < detail::g_base + detail::g_capacity;
+}
 
 void* allocate(std::size_t size_bytes);
 void* allocate_zeroed(std::size_t count, std::size_t size_bytes);
