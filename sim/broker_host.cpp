@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -108,6 +109,20 @@ void remove_own_sandbox() {
   std::filesystem::remove_all(BrokerHost::sandbox_dir_for(getpid()), ec);
 }
 
+// This process's id without a system call per run (three a run otherwise): fork clears it in
+// the child, which then asks once.
+pid_t g_pid = 0;
+
+pid_t own_pid() {
+  if (g_pid == 0) {
+    static const bool registered = pthread_atfork(nullptr, nullptr, [] { g_pid = 0; }) == 0;
+    assert(registered && "pthread_atfork");
+    (void)registered;
+    g_pid = getpid();
+  }
+  return g_pid;
+}
+
 // The run's mosquitto.conf lives in a memfd of this process, not in the sandbox: a regular file
 // to Mosquitto's fopen + fstat checks, but no path lookups, no chmod, and rewritten only when
 // the config changes. Writing it as a file and reading it back cost two opens and a chmod per
@@ -119,8 +134,8 @@ struct ConfFile {
 } g_conf;
 
 void write_conf(const std::string& text) {
-  if (g_conf.pid != getpid()) {  // first run in this process (a forked worker makes its own)
-    g_conf.pid = getpid();
+  if (g_conf.pid != own_pid()) {  // first run in this process (a forked worker makes its own)
+    g_conf.pid = own_pid();
     g_conf.fd = memfd_create("mqsim-mosquitto.conf", MFD_CLOEXEC);
     g_conf.text.clear();
     assert(g_conf.fd >= 0 && "memfd_create");
@@ -134,9 +149,9 @@ void write_conf(const std::string& text) {
 }
 
 void ensure_sandbox(const std::string& dir) {
-  if (g_sandbox_pid == getpid()) return;
+  if (g_sandbox_pid == own_pid()) return;
   const bool first_in_any_process = g_sandbox_pid == -1;
-  g_sandbox_pid = getpid();
+  g_sandbox_pid = own_pid();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);  // a stale one from a process that had this pid
   std::filesystem::create_directories(dir + "/mqsim", ec);
@@ -173,7 +188,7 @@ BrokerHost::BrokerHost(Network& net, Prng& prng, const std::uint64_t& now_ms, Lo
     assert(process_stack != MAP_FAILED);
   }
   stack_ = process_stack;
-  sandbox_dir_ = sandbox_dir_for(getpid());
+  sandbox_dir_ = sandbox_dir_for(own_pid());
   ensure_sandbox(sandbox_dir_);
 }
 

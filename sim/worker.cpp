@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <cstring>
 
 #include <filesystem>
+#include <string_view>
 
 #include "broker_host.h"
 #include "model/trace.h"
@@ -37,6 +39,7 @@ namespace {
 constexpr std::uint8_t kReplyOk = 0;
 constexpr std::uint8_t kReplyCrash = 1;
 constexpr std::uint64_t kMaxMessageBytes = std::uint64_t{1} << 32;
+constexpr std::size_t kReplyHeadBytes = 1 + sizeof(std::uint64_t);  // kind, then the body's size
 // A worker's exit status when its leak check found leaks (LeakSanitizer's own default).
 constexpr int kLeakExitStatus = 23;
 
@@ -51,6 +54,25 @@ bool write_all(int fd, const void* data, std::size_t size) {
     if (n <= 0) return false;
     p += n;
     size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// A header and a body in one system call (writev), looping over partial writes: one message,
+// one wake-up of the reader.
+bool write_message(int fd, const void* head, std::size_t head_size, std::string_view body) {
+  iovec parts[2] = {{const_cast<void*>(head), head_size}, {const_cast<char*>(body.data()), body.size()}};
+  std::size_t first = 0;
+  while (first < 2) {
+    const ssize_t n = ::writev(fd, parts + first, static_cast<int>(2 - first));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    auto left = static_cast<std::size_t>(n);
+    while (first < 2 && left >= parts[first].iov_len) left -= parts[first++].iov_len;
+    if (first < 2) {
+      parts[first].iov_base = static_cast<char*>(parts[first].iov_base) + left;
+      parts[first].iov_len -= left;
+    }
   }
   return true;
 }
@@ -73,6 +95,14 @@ void on_fatal_signal(int sig) {
 // (`timed_out` tells which).
 bool read_exact(int fd, void* out, std::size_t size, std::chrono::steady_clock::time_point deadline, bool* timed_out) {
   char* p = static_cast<char*>(out);
+  const bool forever = deadline == std::chrono::steady_clock::time_point::max();
+  while (size > 0 && forever) {  // a blocking read needs no poll (the worker waiting for a job)
+    const ssize_t n = ::read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
   while (size > 0) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     if (left <= 0) {
@@ -114,10 +144,11 @@ bool read_exact(int fd, void* out, std::size_t size, std::chrono::steady_clock::
     job.resize(size);
     if (size > 0 && !read_exact(in_fd, job.data(), size, forever, &timed_out)) _exit(0);
     const std::string answer = handler(job);
-    const std::uint8_t kind = kReplyOk;
+    char head[kReplyHeadBytes];
+    head[0] = static_cast<char>(kReplyOk);
     const std::uint64_t answer_size = answer.size();
-    if (!write_all(out_fd, &kind, 1) || !write_all(out_fd, &answer_size, sizeof answer_size) ||
-        !write_all(out_fd, answer.data(), answer.size())) _exit(0);
+    std::memcpy(head + 1, &answer_size, sizeof answer_size);
+    if (!write_message(out_fd, head, sizeof head, answer)) _exit(0);
   }
 }
 
@@ -240,18 +271,18 @@ WorkerReply Worker::collect_death(std::string partial, bool timed_out) {
 WorkerReply Worker::call(std::string_view job) {
   if (pid_ < 0 && !start()) return {WorkerReply::Status::Failed, 0, {}, std::string("fork: ") + std::strerror(errno)};
   const std::uint64_t size = job.size();
-  signal(SIGPIPE, SIG_IGN);  // a dead worker must not kill the parent
-  if (!write_all(to_child_, &size, sizeof size) || !write_all(to_child_, job.data(), job.size())) {
-    return collect_death({}, false);
-  }
+  static const bool sigpipe_ignored = signal(SIGPIPE, SIG_IGN) != SIG_ERR;  // a dead worker must not kill the parent
+  assert(sigpipe_ignored);
+  (void)sigpipe_ignored;
+  if (!write_message(to_child_, &size, sizeof size, job)) return collect_death({}, false);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wall_timeout_ms_);
   bool timed_out = false;
-  std::uint8_t kind = 0;
+  char head[kReplyHeadBytes];
+  if (!read_exact(from_child_, head, sizeof head, deadline, &timed_out)) return collect_death({}, timed_out);
+  const auto kind = static_cast<std::uint8_t>(head[0]);
   std::uint64_t answer_size = 0;
-  if (!read_exact(from_child_, &kind, 1, deadline, &timed_out) ||
-      !read_exact(from_child_, &answer_size, sizeof answer_size, deadline, &timed_out) || answer_size > kMaxMessageBytes) {
-    return collect_death({}, timed_out);
-  }
+  std::memcpy(&answer_size, head + 1, sizeof answer_size);
+  if (answer_size > kMaxMessageBytes) return collect_death({}, timed_out);
   std::string answer(answer_size, '\0');
   if (answer_size > 0 && !read_exact(from_child_, answer.data(), answer_size, deadline, &timed_out)) {
     return collect_death({}, timed_out);
