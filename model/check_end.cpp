@@ -185,10 +185,6 @@ void Walker::check_owed_messages() {
         count("owed.identical_copy_reassigned");
         continue;
       }
-      if (got_qos >= 0) {
-        report_lower_qos_only(s, m, *owed, got_qos);
-        continue;
-      }
       const std::uint64_t ready_ms = m.will ? std::max(m.due_ms, c->connack_ms + options_.timer_slack_ms) + 2ull * c->max_latency_ms
                                             : std::max(time_of(m.p_hi), c->connack_ms) + options_.timer_slack_ms + 2ull * c->max_latency_ms;
       const int q = std::min<int>(m.qos, owed->granted);
@@ -221,6 +217,12 @@ void Walker::check_owed_messages() {
         }
       }
       if (!stale.empty()) continue;
+      // Copies came, only below the QoS owed (after the stale-options causes above, which explain
+      // a missing copy too: seed 7279, a re-subscription that kept No Local 1).
+      if (got_qos >= 0) {
+        report_lower_qos_only(s, m, *owed, got_qos);
+        continue;
+      }
       if (const std::size_t back = owner_back_within_delay(m); back != kNever) {
         violate(at, s.client, "MQTT-3.1.2-8",
                 "the Will Message of " + m.publisher_id + " published once its delay passed or its session ended (" + will_terms(m) + ", by t=" +

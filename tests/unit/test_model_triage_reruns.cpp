@@ -175,4 +175,27 @@ TEST_CASE("seed 42734: a will whose close waits behind a partition is not the li
   }
 }
 
+TEST_CASE("seed 7279: an own message only at QoS 0 after a re-subscription dropped No Local names the kept option [MQTT-3.8.4-3]") {
+  // s subscribes to a/b with No Local 1, then again without it at QoS 1 (and a/+ at QoS 0): its
+  // own p2 is owed at QoS 1 through a/b. A server that kept No Local 1 sends only the a/+ copy.
+  for (bool qos1_copy : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s");
+    const auto ks = b.connect(s, connect("s", false, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("a/b", 0, true)}));
+    b.recv(s, ks, suback(1, {0}));
+    b.send(s, ks, subscribe(2, {sub("a/b", 1), sub("a/+", 0)}));
+    b.recv(s, ks, suback(2, {1, 0}));
+    b.send(s, ks, publish("a/b", "p2", 1, 3));
+    b.recv(s, ks, publish("a/b", "p2"));
+    if (qos1_copy) {
+      b.recv(s, ks, publish("a/b", "p2", 1, 1));
+      b.send(s, ks, puback(1));
+    }
+    b.recv(s, ks, puback(3));
+    ping_at(b, s, ks, 30'000);
+    CHECK(statement_of(b, "", true) == (qos1_copy ? "ok" : "MQTT-3.8.4-3"));
+  }
+}
+
 }  // TEST_SUITE
