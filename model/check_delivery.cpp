@@ -562,6 +562,12 @@ bool Walker::still_held(const Msg& m) const {
   });
 }
 
+// A message sent once over a link with latency reaches the broker no earlier than its
+// recv_lo_ms: a copy the client reads before then is not a copy of it.
+bool Walker::still_in_flight(const Msg& m, std::size_t idx) const {
+  return !m.will && m.sends.size() == 1 && m.recv_lo_ms > ev_[idx].time_ms;
+}
+
 void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p) {
   const auto client = ev_[idx].client;
   if (p.dup) {
@@ -577,6 +583,7 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
     for (const Msg& m : msgs_) {
       if (m.topic != p.topic || m.payload != p.payload || m.p_lo >= idx) continue;
       if (still_held(m)) continue;  // its PUBLISH waits behind a partition: the broker has not read it
+      if (still_in_flight(m, idx)) continue;  // its one PUBLISH is still on a slow link
       for (std::size_t si : s.subs) judged.push_back(judge_live(idx, c, s, p, m.id, si));
       for (std::size_t oi = 0; oi < offers_.size(); ++oi) {
         if (subs_[offers_[oi].sub].session == self && m.retain) judged.push_back(judge_retained(idx, c, s, p, m.id, oi));
@@ -627,6 +634,13 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
       if (!unreleased(a)) best = &j;
       continue;
     }
+    // Nor to a will whose publication has no bound yet (its close waits behind a partition, the
+    // broker cannot have read it) when a message surely published explains it (seed 42734).
+    const auto unbounded_will = [](const Msg& m) { return m.will && m.p_hi == kNever; };
+    if (a.id != b.id && unbounded_will(a) != unbounded_will(b)) {
+      if (!unbounded_will(a)) best = &j;
+      continue;
+    }
     // Identical copies of different messages: give it to one the session surely still owes first
     // (a live message not received yet, or a retained message a new subscription must get).
     const auto owed = [&](const Judgement& x, const Msg& m) {
@@ -647,9 +661,33 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
       if (a_owed) best = &j;
       continue;
     }
+    // Identical copies through one share group: to a message the group has not taken yet (each
+    // message goes to one member, 4.8.2; a member whose session ended no longer blocks a second).
+    const auto group_taken = [&](const Judgement& x, const Msg& m) {
+      if (x.retained || subs_[x.sub].group.empty()) return false;
+      const auto it = shared_picks_.find({m.id, subs_[x.sub].group + "/" + subs_[x.sub].match_filter});
+      return it != shared_picks_.end() && it->second.size() >= m.processings;
+    };
+    if (a.id != b.id && group_taken(j, a) != group_taken(*best, b)) {
+      if (!group_taken(j, a)) best = &j;
+      continue;
+    }
     // ... and then to one that has not reached this session yet.
     if (a.id != b.id && copies_of(a.id) != copies_of(b.id)) {
       if (copies_of(a.id) < copies_of(b.id)) best = &j;
+      continue;
+    }
+    // ... and then to one owed at this copy's QoS, the maximum of its matching subscriptions
+    // [MQTT-3.3.4-2]: a lower copy is only one of the further copies the server MAY send, and
+    // giving it to a message owed higher may leave that message's own copy no room (seed 45417).
+    const auto at_owed_qos = [&](const Msg& m) {
+      int q = 0;
+      for (std::size_t si : s.subs)
+        if (subs_[si].group.empty() && subs_[si].granted >= 0 && possibly_matching(subs_[si], m, idx)) q = std::max(q, std::min<int>(m.qos, subs_[si].granted));
+      return p.qos >= q;
+    };
+    if (a.id != b.id && !j.retained && !best->retained && at_owed_qos(a) != at_owed_qos(b)) {
+      if (at_owed_qos(a)) best = &j;
       continue;
     }
     // One message, a shared and a non-shared way: the non-shared subscription owes a copy anyway.

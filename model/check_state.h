@@ -334,6 +334,7 @@ class Walker {
   bool resend_close(std::size_t idx, Conn& c);    // a close answering a repeated QoS 2 PUBLISH
   void publish_will(std::size_t idx, Conn& c, bool by_server);
   bool still_held(const Msg& m) const;       // every transmission of it still waits behind a partition
+  bool still_in_flight(const Msg& m, std::size_t idx) const;  // its one PUBLISH cannot have reached the broker by idx
   bool early_close(std::size_t idx, Conn& c);   // the broker may have closed it unseen: act on it now
   void widen_close(Conn& c);                    // a hold caught the close on the wire: its time is open
   std::uint64_t earliest_broker_close_ms(const Conn& c, std::uint64_t seen_ms) const;
@@ -395,6 +396,7 @@ class Walker {
   std::string expired_live_ahead(const Session& s, std::size_t before_idx) const;
   std::size_t owner_back_within_delay(const Msg& m) const;
   std::string ended_member_note(const std::string& key, const Msg& m) const;
+  void report_lower_qos_only(const Session& s, const Msg& m, const Sub& owed, int got_qos);
   std::string overlap_note(const Session& s, const Msg& m, const Sub& owed) const;
 
   // check_sys.cpp: $SYS/broker/clients/*.
