@@ -200,6 +200,7 @@ struct Judgement {
   bool retained = false;
   std::size_t msg = kNever, sub = kNever, offer = kNever;
   std::size_t swap_delivery = kNever;    // an earlier copy this offer served is re-read as a live one
+  bool copies_full = false;              // it failed only because `msg` had all its copies already
 };
 
 enum class OutState : std::uint8_t { AwaitAck, AckSent, RelSeen, CompSent };
@@ -376,6 +377,7 @@ class Walker {
   void accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, const Judgement& j);
   std::vector<std::size_t> offer_possible(const RetainedOffer& o, std::size_t at_idx);
   bool stale_transmission(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p) const;
+  bool reassign_identical_copy(std::size_t idx, const Conn& c, Session& s, const mqtt::Packet& p, std::size_t msg);
   std::string other_share_group(const Session& other, const Msg& m, const std::string& key, std::size_t idx) const;
   std::size_t release_idx(const Msg& m) const;
 

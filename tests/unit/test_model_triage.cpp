@@ -853,4 +853,63 @@ TEST_CASE("seed 47653: a late will is never put down to an alike will its owner 
   }
 }
 
+TEST_CASE("2.1.2 seed 2114: copies of a QoS 1 message and of its resend after PUBACK are matched to the message each fits [MQTT-3.3.2-6]") {
+  // c2 publishes at t=0 (PUBACK), then sends it again with DUP at t=1 s: after the PUBACK that is a
+  // new Application Message [MQTT-4.3.2-5]. s, offline in between, has two subscriptions matching
+  // it and resumes at t=1 s: each message may reach each subscription [MQTT-3.3.4-2], the first
+  // with 2 s of expiry left, the second with 3 s [MQTT-3.3.2-6]. A copy with 2 s left could be
+  // either; a greedy pick of the newer one for the second copy left no room for the last one.
+  for (int extra : {0, 1}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), c2 = b.client("c2");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    auto ks = b.connect(s, connect("s", false, keep, 0));
+    b.send(s, ks, subscribe(1, {sub("#", 1)}, {prop(P::SubscriptionIdentifier, 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.send(s, ks, subscribe(2, {sub("a/#", 1, true)}, {prop(P::SubscriptionIdentifier, 1)}));
+    b.recv(s, ks, suback(2, {1}));
+    b.close(s, ks, "crash");
+    const auto k2 = b.connect(c2, connect("c2", true, {}, 0));
+    const mqtt::Properties expiry{prop(P::MessageExpiryInterval, 3)};
+    b.send(c2, k2, publish("a/b/c", "p1", 1, 1, false, false, expiry));
+    b.recv(c2, k2, puback(1));
+    b.at(1'000);
+    b.send(c2, k2, publish("a/b/c", "p1", 1, 1, false, true, expiry));
+    b.recv(c2, k2, puback(1));
+    ks = b.dial_connect(s, connect("s", false, keep, 0));
+    b.recv(s, ks, connack(true));
+    const std::vector<std::uint32_t> left_s = extra ? std::vector<std::uint32_t>{2, 2, 3, 3, 2} : std::vector<std::uint32_t>{2, 2, 3, 3};
+    std::uint16_t id = 0;
+    for (std::uint32_t left : left_s) {
+      ++id;
+      b.recv(s, ks, publish("a/b/c", "p1", 1, id, false, false, {prop(P::MessageExpiryInterval, left), prop(P::SubscriptionIdentifier, 1)}));
+      b.send(s, ks, puback(id));
+    }
+    ping_at(b, s, ks, 1'500);
+    CHECK(statement_of(b) == (extra ? "MQTT-4.4.0-1" : "ok"));
+  }
+}
+
+TEST_CASE("2.1.2 seed 3524: an own message through another subscription is no stale No Local [MQTT-3.3.4-2], its own fault is named") {
+  // c subscribes "a" (id 1), then "+" twice in one SUBSCRIBE, the second with No Local, which
+  // replaces the first [MQTT-3.8.4-3]. Its own message on "a" comes back once, with identifier 1:
+  // "a" explains it (one copy may serve overlapping subscriptions). A copy that drops the
+  // Message Expiry Interval breaks [MQTT-3.3.2-6], not the replacement rule.
+  for (bool expiry_kept : {true, false}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k = b.connect(c, connect("c", true, {}, 0));
+    b.send(c, k, subscribe(1, {sub("a", 0)}, {prop(P::SubscriptionIdentifier, 1)}));
+    b.recv(c, k, suback(1, {0}));
+    b.send(c, k, subscribe(2, {sub("+", 0), sub("+", 0, true)}));
+    b.recv(c, k, suback(2, {0, 0}));
+    b.send(c, k, publish("a", "p1", 0, 0, false, false, {prop(P::MessageExpiryInterval, 10)}));
+    mqtt::Properties seen{prop(P::SubscriptionIdentifier, 1)};
+    if (expiry_kept) seen.insert(seen.begin(), prop(P::MessageExpiryInterval, 10));
+    b.recv(c, k, publish("a", "p1", 0, 0, false, false, seen));
+    ping_at(b, c, k, 500);
+    CHECK(statement_of(b) == (expiry_kept ? "ok" : "MQTT-3.3.2-6"));
+  }
+}
+
 }  // TEST_SUITE
