@@ -937,6 +937,8 @@ void Walker::add_outflight(std::size_t idx, Conn& c, Session& s, const mqtt::Pac
   o.payload = p.payload;
   o.qos = p.qos;
   o.last_conn = c.id;
+  if (c.version == mqtt::Version::v5)
+    if (const auto left_s = prop_number(p.properties, mqtt::prop::MessageExpiryInterval)) o.carried_expiry_ms = ev_[idx].time_ms + std::uint64_t{*left_s} * 1000;
   s.inflight[p.packet_id] = o;
 }
 

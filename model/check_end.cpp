@@ -430,14 +430,16 @@ void Walker::check_resends() {
       if (!owed) continue;
       const std::size_t at = std::min(first_idx_after(c->connack_ms + options_.timer_slack_ms), ev_.size() - 1);
       const Msg* m = o.msg == kNever ? nullptr : &msgs_[o.msg];
-      if (m && m->expiry_s && o.qos == 2 && end_ms >= m->recv_lo_ms + std::uint64_t{*m->expiry_s} * 1000) {
+      // Whether its Message Expiry Interval had passed: from the message as published, or from
+      // what the copy itself carried (the only measure for a $SYS message).
+      const bool expired = (m && m->expiry_s && end_ms >= m->recv_lo_ms + std::uint64_t{*m->expiry_s} * 1000) || end_ms >= o.carried_expiry_ms;
+      if (expired && o.qos == 2) {
         violate(at, s.client, "MQTT-4.3.3-7", "no message expiry once the QoS 2 PUBLISH id=" + std::to_string(pid) + " was sent: resent after the session resumed",
                 "nothing resent (its Message Expiry Interval had passed)");
         continue;
       }
       // Say when the message's expiry had passed: onward delivery had started, so expiry no
       // longer applies [MQTT-3.3.2-5], but it is the likeliest reason a server dropped it.
-      const bool expired = m && m->expiry_s && end_ms >= m->recv_lo_ms + std::uint64_t{*m->expiry_s} * 1000;
       violate(at, s.client, "MQTT-4.4.0-1",
               std::string(o.state == OutState::RelSeen ? "PUBREL" : "PUBLISH (DUP 1)") + " id=" + std::to_string(pid) +
                   " resent after the session resumed",

@@ -214,6 +214,9 @@ struct Outflight {                        // server -> client QoS 1/2 PUBLISH in
   std::uint32_t rel_conn = 0;            // connection PUBREL was last seen on
   bool pubrec_failed = false;
   bool client_broke = false;             // the client answered it with the wrong acknowledgement
+  // When the Message Expiry Interval the copy carried runs out, counted from its arrival
+  // (kForeverMs: it carried none). A $SYS message has no Msg, so this is all that says it expires.
+  std::uint64_t carried_expiry_ms = kForeverMs;
 };
 
 struct Delivery {

@@ -912,4 +912,34 @@ TEST_CASE("2.1.2 seed 3524: an own message through another subscription is no st
   }
 }
 
+TEST_CASE("2.0.11 seed 103: a QoS 2 $SYS copy not resent once the expiry it carried ran out names [MQTT-4.3.3-7]") {
+  // A $SYS message is no message a client published: the Message Expiry Interval its copy
+  // carried is all that tells it had expired. Onward delivery had started, so the server must
+  // still resend it when the session resumes [MQTT-4.3.3-7, MQTT-4.4.0-1].
+  for (bool resent : {true, false}) {
+    TraceBuilder b;
+    const auto mon = b.client("mon");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    auto k = b.connect(mon, connect("mon", false, keep, 0));
+    b.send(mon, k, subscribe(1, {sub("$SYS/broker/clients/connected", 2)}));
+    b.recv(mon, k, suback(1, {2}));
+    b.at(10'000);
+    b.recv(mon, k, publish("$SYS/broker/clients/connected", "1", 2, 1, false, false, {prop(P::MessageExpiryInterval, 60)}));
+    b.close(mon, k, "crash");
+    b.at(80'000);
+    k = b.dial_connect(mon, connect("mon", false, keep, 0));
+    b.recv(mon, k, connack(true));
+    if (resent) {
+      b.recv(mon, k, publish("$SYS/broker/clients/connected", "1", 2, 1, false, true));
+      b.send(mon, k, pubrec(1));
+      b.recv(mon, k, pubrel(1));
+      b.send(mon, k, pubcomp(1));
+    }
+    ping_at(b, mon, k, 90'000);
+    const std::string text = text_of(b, "listener 1883\nsys_interval 60\n");
+    MESSAGE(text);
+    CHECK(text.find(resent ? "ok" : "[MQTT-4.3.3-7]") == 0);
+  }
+}
+
 }  // TEST_SUITE
