@@ -243,6 +243,7 @@ struct Session {
   std::map<std::uint16_t, Outflight> inflight;
   std::map<std::uint16_t, std::size_t> inbound_qos2;   // packet id -> Msg id, until PUBREL
   std::map<std::uint16_t, std::size_t> inbound_qos1;   // packet id -> Msg id, until PUBACK
+  std::set<std::size_t> pubrec_late;                   // QoS 2 Msg ids answered on a later connection
   std::vector<Delivery> deliveries;
   std::map<std::size_t, std::uint32_t> copies;         // Msg id -> fresh live deliveries
   std::map<std::string, std::uint64_t> order;          // ordering key -> last seq delivered
@@ -360,6 +361,7 @@ class Walker {
   void on_unsuback(std::size_t idx, Conn& c, const mqtt::Packet& p);
   void on_client_ack(std::size_t idx, Conn& c, const mqtt::Packet& p);
   void on_server_ack(std::size_t idx, Conn& c, const mqtt::Packet& p);
+  std::size_t pubrec_from_earlier_connection(const Conn& c, std::uint16_t packet_id);
   void retained_candidates(const std::string& topic_filter, const Sub& sub, std::size_t s_lo, std::size_t s_hi,
                            std::vector<std::size_t>& possible, std::vector<std::size_t>& required);
 

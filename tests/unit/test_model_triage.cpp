@@ -942,4 +942,28 @@ TEST_CASE("2.0.11 seed 103: a QoS 2 $SYS copy not resent once the expiry it carr
   }
 }
 
+TEST_CASE("2.0.11 seed 7398: a PUBREC on the resumed connection answers a QoS 2 PUBLISH of the earlier one [MQTT-2.2.1-5]") {
+  // c's QoS 2 PUBLISH id=1 gets no PUBREC before its connection ends; the session resumes and the
+  // PUBREC comes there. The server holds the message as session state (4.1) and the PUBREC
+  // carries the identifier of the PUBLISH it answers. A PUBREC for an identifier no PUBLISH
+  // used still breaks [MQTT-2.2.1-5].
+  for (std::uint16_t answered : {1, 2}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    auto k = b.connect(c, connect("c", false, keep, 0));
+    b.send(c, k, publish("a", "p1", 2, 1));
+    b.close(c, k, "crash");
+    k = b.dial_connect(c, connect("c", false, keep, 0));
+    b.recv(c, k, connack(true));
+    b.recv(c, k, pubrec(answered));
+    if (answered == 1) {
+      b.send(c, k, pubrel(1));
+      b.recv(c, k, pubcomp(1));
+    }
+    ping_at(b, c, k, 500);
+    CHECK(statement_of(b) == (answered == 1 ? "ok" : "MQTT-2.2.1-5"));
+  }
+}
+
 }  // TEST_SUITE
