@@ -746,10 +746,40 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
   for (const auto& j : judged)
     if (j.statement == "MQTT-3.8.4-3") worst = &j;
   if (worst && unknown_publish_idx_ == kNever && !s.unknown_subs) {
+    if (const Msg* early = will_sooner_than_late(idx, *worst)) {
+      violate(idx, client, "MQTT-3.1.2-8", "the Will Message only after the Will Delay (" + std::to_string(early->will_delay_s) + " s) or the session's end",
+              "PUBLISH topic=\"" + p.topic + "\" payload=\"" + p.payload + "\" too early");
+      return;
+    }
     violate(idx, client, worst->statement, worst->expected, worst->seen + " (PUBLISH topic=\"" + p.topic + "\" payload=\"" + p.payload + "\")");
     return;
   }
   diagnose_unknown(idx, c, s, p);
+}
+
+// A copy explained at best as a will published late (after it was due) may instead be an alike
+// will (topic, payload) whose delay had not passed yet, published early: both break
+// [MQTT-3.1.2-8]. The smaller error in time is the likelier story; returns that will when it is
+// the early one, nullptr otherwise.
+const Msg* Walker::will_sooner_than_late(std::size_t idx, const Judgement& late) const {
+  if (late.statement != "MQTT-3.1.2-8" || late.msg == kNever || !msgs_[late.msg].will) return nullptr;
+  const Msg& was_due = msgs_[late.msg];
+  const std::uint64_t now_ms = ev_[idx].time_ms;
+  // Late since it was due, or since a copy showed it published (a will is published once).
+  const std::uint64_t by_ms = was_due.p_hi < idx ? std::min(was_due.due_ms, time_of(was_due.p_hi)) : was_due.due_ms;
+  const std::uint64_t late_ms = now_ms > by_ms ? now_ms - by_ms : 0;
+  const Msg* best = nullptr;
+  std::uint64_t best_early_ms = late_ms;
+  for (const Msg& m : msgs_) {
+    if (!m.will || m.id == late.msg || m.cancelled || m.p_lo < idx || m.topic != was_due.topic || m.payload != was_due.payload) continue;
+    if (m.recv_lo_ms <= now_ms) continue;   // not early by the clock: the event order placed it later
+    const std::uint64_t early_ms = m.recv_lo_ms - now_ms;
+    if (early_ms < best_early_ms) {
+      best = &m;
+      best_early_ms = early_ms;
+    }
+  }
+  return best;
 }
 
 // A will that nothing published explains, of a connection behind a partition that keepalive

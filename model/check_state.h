@@ -377,6 +377,7 @@ class Walker {
   bool resend_after(const Sub& sub, const Msg& m, std::size_t idx) const;
   std::uint32_t allowed_copies(const Session& s, const Msg& m, std::size_t idx) const;
   bool will_of_early_keepalive_close(std::size_t idx, const mqtt::Packet& p);
+  const Msg* will_sooner_than_late(std::size_t idx, const Judgement& late) const;
   void diagnose_unknown(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p);
   void add_outflight(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, std::size_t msg);
   void accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, const Judgement& j);

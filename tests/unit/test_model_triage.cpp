@@ -966,4 +966,44 @@ TEST_CASE("2.0.11 seed 7398: a PUBREC on the resumed connection answers a QoS 2 
   }
 }
 
+TEST_CASE("2.1.2 seed 1448: a will copy before its delay passed is named early, not as an alike will published late [MQTT-3.1.2-8]") {
+  // w's will (Will Delay 2 s) is published at t=2.1 s after a first crash; w comes back, m
+  // subscribes, w crashes again at t=5.1 s. A copy at t=7.0 s is either the first will, 4.9 s
+  // late and through a subscription made after it, or the second, 0.1 s early: the smaller
+  // error in time is the likelier story, and the text says which.
+  for (std::uint64_t copy_ms : {7'100, 7'000}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), w = b.client("w"), m = b.client("m");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("w", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    const mqtt::Will will{"w", "will", 0, false, {prop(P::WillDelayInterval, 2)}};
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 10)};
+    auto kw = b.connect(w, connect("w", false, keep, 0, will));
+    b.at(100);
+    b.close(w, kw, "crash");
+    b.at(2'100);
+    b.recv(s, ks, publish("w", "will"));
+    b.at(3'000);
+    b.send(s, ks, disconnect());
+    b.close(s, ks, "disconnect");
+    kw = b.dial_connect(w, connect("w", false, keep, 0, will));
+    b.recv(w, kw, connack(true));
+    b.at(4'000);
+    const auto km = b.connect(m, connect("m", true, {}, 0));
+    b.send(m, km, subscribe(1, {sub("w", 0)}));
+    b.recv(m, km, suback(1, {0}));
+    b.at(5'100);
+    b.close(w, kw, "crash");
+    b.at(copy_ms);
+    b.recv(m, km, publish("w", "will"));
+    ping_at(b, m, km, 8'000);
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    if (copy_ms == 7'100) CHECK(text == "ok");
+    else CHECK(text.find("[MQTT-3.1.2-8] at event") == 0);
+    if (copy_ms == 7'000) CHECK(text.find("too early") != std::string::npos);
+  }
+}
+
 }  // TEST_SUITE
