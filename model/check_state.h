@@ -397,6 +397,8 @@ class Walker {
   bool queue_full_for(const Session& s, const Msg& m) const;
   bool retained_queue_full(const RetainedOffer& o, std::size_t msg_id);
   std::string expired_ahead_note(const Session& s, std::size_t before_idx) const;
+  std::string missing_note(const Session& s, const Msg& m);
+  std::string inflight_offline_note(const Session& s, const Msg& m) const;
   std::size_t owner_back_within_delay(const Msg& m) const;
 
   // check_sys.cpp: $SYS/broker/clients/*.

@@ -942,6 +942,132 @@ TEST_CASE("2.0.11 seed 103: a QoS 2 $SYS copy not resent once the expiry it carr
   }
 }
 
+TEST_CASE("2.0.11 seed 589: a QoS 1 $SYS copy to a 3.1.1 client not resent names its topic [MQTT-4.4.0-1]") {
+  // 3.1.1 has no message expiry: a copy in flight is resent when the session resumes, whatever
+  // the server's own reasons. The text names the topic (props/known-deviations matches on it).
+  for (bool resent : {true, false}) {
+    TraceBuilder b;
+    const auto mon = b.client("mon");
+    auto k = b.connect(mon, connect("mon", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.send(mon, k, subscribe(1, {sub("$SYS/broker/clients/connected", 1)}));
+    b.recv(mon, k, suback(1, {1}));
+    b.recv(mon, k, publish("$SYS/broker/clients/connected", "1", 1, 1, true));
+    b.close(mon, k, "crash");
+    b.at(70'000);
+    k = b.dial_connect(mon, connect("mon", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.recv(mon, k, connack(true));
+    if (resent) {
+      b.recv(mon, k, publish("$SYS/broker/clients/connected", "1", 1, 1, true, true));
+      b.send(mon, k, puback(1));
+    }
+    ping_at(b, mon, k, 80'000);
+    const std::string text = text_of(b, "listener 1883\nsys_interval 60\n");
+    MESSAGE(text);
+    if (resent) CHECK(text == "ok");
+    else CHECK(text.find("PUBLISH (DUP 1) id=1 on \"$SYS/broker/clients/connected\" resent after the session resumed, seen nothing resent") != std::string::npos);
+  }
+}
+
+TEST_CASE("2.0.11 seed 3906: a message missing from an offline session with a copy in flight says so (words only) [MQTT-4.5.0-1]") {
+  // s takes a QoS 1 copy and crashes before its PUBACK; p2 then reaches the offline session
+  // (max_queued_messages 1: the queue above the in-flight copy is empty) and never comes. The
+  // verdict is the same with or without the in-flight copy; only the text says it was there.
+  for (bool in_flight : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    auto ks = b.connect(s, connect("s", false, keep, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("+", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.send(p, kp, publish("b", "p1", 1, 1));
+    b.recv(p, kp, puback(1));
+    b.recv(s, ks, publish("b", "p1", 1, 1));
+    if (!in_flight) b.send(s, ks, puback(1));
+    b.close(s, ks, "crash");
+    b.send(p, kp, publish("a", "p2", 1, 2));
+    b.recv(p, kp, puback(2));
+    b.at(1'000);
+    ks = b.dial_connect(s, connect("s", false, keep, 0));
+    b.recv(s, ks, connack(true));
+    if (in_flight) {
+      b.recv(s, ks, publish("b", "p1", 1, 1, false, true));
+      b.send(s, ks, puback(1));
+    }
+    ping_at(b, s, ks, 5'000);
+    const std::string text = text_of(b, "listener 1883\nmax_queued_messages 1\n");
+    MESSAGE(text);
+    CHECK(text.find("[MQTT-4.5.0-1]") == 0);
+    CHECK((text.find("never delivered to s (it reached the offline session while 1 QoS 1/2 message to it was in flight, unacknowledged)") != std::string::npos) == in_flight);
+  }
+}
+
+TEST_CASE("2.0.11 seed 5218: a will missing behind an expired queued message says so (words only) [MQTT-3.1.2-8]") {
+  // s (offline) is owed p1 (expiry 1 s) and then w's will; p1 expires, the will never comes.
+  for (bool expiring : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p"), w = b.client("w");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    auto ks = b.connect(s, connect("s", false, keep, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    const mqtt::Will will{"a/b/c", "will", 1, false, {}};
+    const auto kw = b.connect(w, connect("w", true, {}, 0, will));
+    b.send(s, ks, subscribe(1, {sub("#", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.close(s, ks, "crash");
+    mqtt::Properties expiry;
+    if (expiring) expiry.push_back(prop(P::MessageExpiryInterval, 1));
+    b.send(p, kp, publish("a", "p1", 1, 1, false, false, expiry));
+    b.recv(p, kp, puback(1));
+    b.close(w, kw, "crash");
+    b.at(10'000);
+    ks = b.dial_connect(s, connect("s", false, keep, 0));
+    b.recv(s, ks, connack(true));
+    if (!expiring) {
+      b.recv(s, ks, publish("a", "p1", 1, 1));
+      b.send(s, ks, puback(1));
+    }
+    ping_at(b, s, ks, 15'000);
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    CHECK(text.find("[MQTT-3.1.2-8]") == 0);
+    CHECK((text.find("(its owner's connection ended without DISCONNECT (crash)) (a QoS 1 message on \"a\" queued ahead of it expired undelivered)") !=
+           std::string::npos) == expiring);
+  }
+}
+
+TEST_CASE("2.0.11 seed 3960: retained copies a subscription brought fill the queue like any message (max_queued_messages)") {
+  // max_inflight_messages 2: s's window holds two retained copies (PUBACK withheld), the third
+  // waits in the queue. With max_queued_messages 1 the queue is full when p arrives, and p may be
+  // dropped; with 2 it is not, and p is owed [MQTT-4.5.0-1].
+  for (int queued_max : {1, 2}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    std::uint16_t pid = 0;
+    for (const char* topic : {"a/b", "a/c", "a"}) {
+      ++pid;
+      b.send(p, kp, publish(topic, "r", 1, pid, true));
+      b.recv(p, kp, puback(pid));
+    }
+    b.send(s, ks, subscribe(1, {sub("a/#", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.recv(s, ks, publish("a/b", "r", 1, 1, true));
+    b.recv(s, ks, publish("a/c", "r", 1, 2, true));
+    b.send(p, kp, publish("a/x", "live", 1, 4));
+    b.recv(p, kp, puback(4));
+    b.at(1'000);
+    b.send(s, ks, puback(1));
+    b.send(s, ks, puback(2));
+    b.recv(s, ks, publish("a", "r", 1, 3, true));
+    b.send(s, ks, puback(3));
+    ping_at(b, s, ks, 5'000);
+    const std::string conf = "listener 1883\nmax_inflight_messages 2\nmax_queued_messages " + std::to_string(queued_max) + "\n";
+    CHECK(statement_of(b, conf) == (queued_max == 1 ? "ok" : "MQTT-4.5.0-1"));
+  }
+}
+
 TEST_CASE("2.0.11 seed 7398: a PUBREC on the resumed connection answers a QoS 2 PUBLISH of the earlier one [MQTT-2.2.1-5]") {
   // c's QoS 2 PUBLISH id=1 gets no PUBREC before its connection ends; the session resumes and the
   // PUBREC comes there. The server holds the message as session state (4.1) and the PUBREC
