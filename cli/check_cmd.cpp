@@ -59,6 +59,12 @@ void print_summary(const props::CampaignReport& rep, const std::vector<std::stri
     std::printf("\n  FAIL %zu: %s\n", i + 1, rep.findings[i].headline().c_str());
     if (rep.findings[i].evaluation.violation) std::printf("        %s\n", rep.findings[i].evaluation.violation->text().c_str());
     std::printf("        artifacts: %s\n        replay:    mqsim replay %s\n", dirs[i].c_str(), dirs[i].c_str());
+    const auto& others = rep.findings[i].other_seeds;
+    if (!others.empty()) {
+      std::printf("        same signature, not shrunk: seed");
+      for (std::uint64_t s : others) std::printf(" %" PRIu64, s);
+      std::printf("%s\n", others.size() >= props::Finding::kMaxOtherSeeds ? " ..." : "");
+    }
   }
   for (const auto& k : rep.known) {
     std::printf("\n  known deviation %s (seed %" PRIu64 "): tolerated, see props/known-deviations/%s.json\n", k.known_deviation->c_str(), k.seed, k.known_deviation->c_str());

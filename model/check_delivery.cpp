@@ -194,10 +194,20 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
     return fail(2, "MQTT-3.3.2-3", "no message published before the subscription (" + sub.filter + ") existed", "an older message");
   }
   if (sub.opts.no_local && !m.will && m.publisher_id == s.client_id) {
-    for (std::size_t old = sub.replaces, guard = 0; old != kNever && guard < subs_.size(); old = subs_[old].replaces, ++guard)
-      if (!subs_[old].opts.no_local)
+    // A No Local the replaced subscription lacked explains the copy only if the copy is right in
+    // every other way for the old options: otherwise (e.g. it came through another subscription,
+    // one copy serving both [MQTT-3.3.4-2], and is wrong in a way of its own) it is no cause.
+    std::size_t stale = kNever;   // the nearest replaced subscription without No Local
+    for (std::size_t old = sub.replaces, guard = 0; stale == kNever && old != kNever && guard < subs_.size(); old = subs_[old].replaces, ++guard)
+      if (!subs_[old].opts.no_local) stale = old;
+    if (stale != kNever) {
+      subs_[sub_index].opts.no_local = false;   // judged once as if the old No Local were kept
+      const Judgement as_old = judge_live(idx, c, s, p, msg, sub_index);
+      subs_[sub_index].opts.no_local = true;
+      if (as_old.ok || as_old.statement == "MQTT-3.8.4-3")
         return fail(4, "MQTT-3.8.4-3", "the re-subscription to " + sub.filter + " replaces the old options (No Local 1)",
                     "its own message, as the old subscription (No Local 0) would send it");
+    }
     return fail(3, "MQTT-3.8.3-3", "No Local: not forwarded to the publisher's own ClientID", "its own message");
   }
   if (m.will && will_cancel_state(m) == 1)
@@ -238,6 +248,7 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
       }
     }
     const char* st = m.qos == 2 && p.qos == 2 ? "MQTT-4.3.3-10" : (p.qos == 0 ? "MQTT-4.3.1" : "MQTT-4.4.0-1");
+    j.copies_full = true;
     return fail(0, st, "one copy per matching subscription (" + std::to_string(allowed_copies(s, m, idx)) + ")", "another copy");
   }
   j.score += 1;
@@ -549,6 +560,55 @@ bool Walker::redelivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet
   return false;
 }
 
+// The copy `p` at `idx` would be one of `msg` but for an earlier copy the model gave to `msg`
+// when identical messages (topic, payload) could each explain it: a QoS 1 message its publisher
+// sent again after PUBACK is a new Application Message [MQTT-4.3.2-5], and each may reach each
+// matching subscription [MQTT-3.3.4-2]. The earlier copy moves to another identical message that
+// explains it as well and has room, so that `msg` has room for this one. Only live copies
+// through non-shared subscriptions move (retained offers and share groups keep their own
+// bookkeeping). The moved-from message keeps the processing bound that copy gave it, which is
+// stricter than needed, never looser. Returns whether a copy moved.
+bool Walker::reassign_identical_copy(std::size_t idx, const Conn& c, Session& s, const mqtt::Packet& p, std::size_t msg) {
+  assert(msg < msgs_.size() && idx < ev_.size());
+  auto& count_of = s.copies[msg];
+  if (count_of == 0) return false;
+  // This copy must fit `msg` once one of its copies has gone elsewhere.
+  --count_of;
+  const bool fits = std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t si) { return judge_live(idx, c, s, p, msg, si).ok; });
+  ++count_of;
+  if (!fits) return false;
+  const Msg& m = msgs_[msg];
+  for (std::size_t di = s.deliveries.size(); di-- > 0;) {
+    Delivery& d = s.deliveries[di];
+    if (d.msg != msg || d.retained_offer || !d.group.empty() || d.recv_idx >= idx) continue;
+    const Event& de = ev_[d.recv_idx];
+    const Conn* dc = find_conn(de.conn);
+    if (!dc || !de.packet || de.packet->topic != m.topic) continue;   // a topic alias: left as it is
+    for (const Msg& other : msgs_) {
+      if (other.id == msg || other.topic != m.topic || other.payload != m.payload || other.p_lo >= d.recv_idx) continue;
+      const bool explains = std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t si) {
+        return subs_[si].group.empty() && judge_live(d.recv_idx, *dc, s, *de.packet, other.id, si).ok;
+      });
+      if (!explains) continue;
+      const std::size_t to = other.id;
+      d.msg = to;
+      --count_of;
+      ++s.copies[to];
+      msgs_[to].p_hi = std::min(msgs_[to].p_hi, d.recv_idx);
+      msgs_[to].recv_hi_ms = std::min(msgs_[to].recv_hi_ms, de.time_ms);
+      if (de.packet->qos > 0) {
+        const auto it = s.inflight.find(de.packet->packet_id);
+        if (it != s.inflight.end() && it->second.msg == msg) it->second.msg = to;
+        for (auto& [pid, o] : s.past_outflights)
+          if (pid == de.packet->packet_id && o.msg == msg && o.last_conn == de.conn) o.msg = to;
+      }
+      count("delivery.identical_copy_reassigned");
+      return true;
+    }
+  }
+  return false;
+}
+
 // A message every transmission of which was written during its connection's current partition:
 // the broker has not read it yet, so no copy of it can have gone out. A resend on a connection
 // that is not held (a retry after reconnecting) makes it readable.
@@ -591,7 +651,20 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
     }
     return std::any_of(judged.begin(), judged.end(), [](const Judgement& j) { return j.ok; });
   };
-  if (!judge_all()) {
+  bool explained_now = judge_all();
+  if (!explained_now) {
+    // A message that has had all its copies may still be this one's, if an earlier copy given to
+    // it was one of an identical message with room left (a matching, not a first-come choice).
+    std::vector<std::size_t> full;
+    for (const auto& j : judged)
+      if (j.copies_full && std::find(full.begin(), full.end(), j.msg) == full.end()) full.push_back(j.msg);
+    for (std::size_t msg : full) {
+      if (!reassign_identical_copy(idx, c, s, p, msg)) continue;
+      explained_now = judge_all();
+      break;
+    }
+  }
+  if (!explained_now) {
     // Nothing published explains it; the will of a connection the broker may have closed before
     // its client noticed might.
     bool closed_any = false;
@@ -726,10 +799,40 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
   for (const auto& j : judged)
     if (j.statement == "MQTT-3.8.4-3") worst = &j;
   if (worst && unknown_publish_idx_ == kNever && !s.unknown_subs) {
+    if (const Msg* early = will_sooner_than_late(idx, *worst)) {
+      violate(idx, client, "MQTT-3.1.2-8", "the Will Message only after the Will Delay (" + std::to_string(early->will_delay_s) + " s) or the session's end",
+              "PUBLISH topic=\"" + p.topic + "\" payload=\"" + p.payload + "\" too early");
+      return;
+    }
     violate(idx, client, worst->statement, worst->expected, worst->seen + " (PUBLISH topic=\"" + p.topic + "\" payload=\"" + p.payload + "\")");
     return;
   }
   diagnose_unknown(idx, c, s, p);
+}
+
+// A copy explained at best as a will published late (after it was due) may instead be an alike
+// will (topic, payload) whose delay had not passed yet, published early: both break
+// [MQTT-3.1.2-8]. The smaller error in time is the likelier story; returns that will when it is
+// the early one, nullptr otherwise.
+const Msg* Walker::will_sooner_than_late(std::size_t idx, const Judgement& late) const {
+  if (late.statement != "MQTT-3.1.2-8" || late.msg == kNever || !msgs_[late.msg].will) return nullptr;
+  const Msg& was_due = msgs_[late.msg];
+  const std::uint64_t now_ms = ev_[idx].time_ms;
+  // Late since it was due, or since a copy showed it published (a will is published once).
+  const std::uint64_t by_ms = was_due.p_hi < idx ? std::min(was_due.due_ms, time_of(was_due.p_hi)) : was_due.due_ms;
+  const std::uint64_t late_ms = now_ms > by_ms ? now_ms - by_ms : 0;
+  const Msg* best = nullptr;
+  std::uint64_t best_early_ms = late_ms;
+  for (const Msg& m : msgs_) {
+    if (!m.will || m.id == late.msg || m.cancelled || m.p_lo < idx || m.topic != was_due.topic || m.payload != was_due.payload) continue;
+    if (m.recv_lo_ms <= now_ms) continue;   // not early by the clock: the event order placed it later
+    const std::uint64_t early_ms = m.recv_lo_ms - now_ms;
+    if (early_ms < best_early_ms) {
+      best = &m;
+      best_early_ms = early_ms;
+    }
+  }
+  return best;
 }
 
 // A will that nothing published explains, of a connection behind a partition that keepalive
@@ -926,6 +1029,8 @@ void Walker::add_outflight(std::size_t idx, Conn& c, Session& s, const mqtt::Pac
   o.payload = p.payload;
   o.qos = p.qos;
   o.last_conn = c.id;
+  if (c.version == mqtt::Version::v5)
+    if (const auto left_s = prop_number(p.properties, mqtt::prop::MessageExpiryInterval)) o.carried_expiry_ms = ev_[idx].time_ms + std::uint64_t{*left_s} * 1000;
   s.inflight[p.packet_id] = o;
 }
 

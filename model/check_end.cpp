@@ -90,6 +90,14 @@ Walker::QueueLoad Walker::queue_load(const Session& s, std::size_t exclude_msg, 
     load.messages += copies - early_done;
     load.bytes += (copies - early_done) * m2.payload.size();
   }
+  // Retained copies a subscription made before brought are queued like any other message: those
+  // that reached the client only after `lo_idx` were waiting (or in flight) then.
+  for (const Delivery& d : s.deliveries) {
+    if (!d.retained_offer || d.offer == kNever || d.msg == exclude_msg || d.recv_idx < lo_idx) continue;
+    if (offers_[d.offer].subscribe_idx >= std::min(hi_idx, d.recv_idx)) continue;
+    load.messages += 1;
+    load.bytes += msgs_[d.msg].payload.size();
+  }
   load.sys = std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t k) { return subs_[k].match_filter.rfind("$SYS", 0) == 0; });
   return load;
 }
@@ -234,9 +242,7 @@ void Walker::check_owed_messages() {
       violate(at, s.client, m.will ? "MQTT-3.1.2-8" : "MQTT-4.5.0-1",
               std::string(m.will ? "the Will Message of " + m.publisher_id : "message") + " on \"" + m.topic + "\" payload \"" + m.payload +
                   "\" (QoS " + std::to_string(q) + ") delivered through " + owed->filter,
-              "never delivered to " + s.client_id +
-                  (m.will ? " (" + will_cause(m) + ")" : (pressure_note(m).empty() ? expired_ahead_note(s, m.p_hi) : pressure_note(m))) +
-                  (m.will ? "" : overlap_note(s, m, *owed)));
+              "never delivered to " + s.client_id + missing_note(s, m) + (m.will ? "" : overlap_note(s, m, *owed)));
     }
   }
   // $share groups: a message owed to a group reaches one member, unless every member could
@@ -319,6 +325,46 @@ bool Walker::retained_queue_full(const RetainedOffer& o, std::size_t msg_id) {
 // its in-flight window without moving its queue on strands what waits behind it, which is the
 // likeliest reason an owed message never came, unless it was lost on its way in (pressure_note,
 // the more specific reason: said instead). Words only: it excuses nothing.
+// Words on why an owed message `m` may be missing from session `s`, for the person reading (and
+// for props/known-deviations to match): never an excuse. A will says how its connection ended.
+std::string Walker::missing_note(const Session& s, const Msg& m) {
+  if (m.will) return " (" + will_cause(m) + ")" + expired_ahead_note(s, m.p_hi);
+  std::string note = pressure_note(m);
+  if (note.empty()) note = expired_ahead_note(s, m.p_hi);
+  if (note.empty()) note = inflight_offline_note(s, m);
+  return note;
+}
+
+// A message that reached a session while it was offline with QoS 1/2 copies in flight to it,
+// unacknowledged: a server that counts those against its queue limit (Mosquitto documents
+// max_queued_messages as the queue *above* the messages in flight) may drop it as if the queue
+// were full.
+std::string Walker::inflight_offline_note(const Session& s, const Msg& m) const {
+  if (m.p_lo >= ev_.size()) return "";
+  for (std::uint32_t conn_id : s.conns) {
+    const auto it = conns_.find(conn_id);
+    if (it == conns_.end() || !it->second.accepted || it->second.connack_idx > m.p_lo) continue;
+    const std::size_t closed_idx = std::min(it->second.close_idx, it->second.peer_close_idx);
+    if (closed_idx == kNever || closed_idx > m.p_lo) return "";   // (maybe) online when it arrived
+  }
+  std::size_t unacked = 0;
+  for (const Delivery& d : s.deliveries) {
+    if (d.qos == 0 || d.recv_idx >= m.p_lo || !ev_[d.recv_idx].packet) continue;
+    const Event& copy = ev_[d.recv_idx];
+    const mqtt::PacketType done = d.qos == 1 ? mqtt::PacketType::PUBACK : mqtt::PacketType::PUBCOMP;
+    bool acked = false;
+    for (std::size_t i = d.recv_idx + 1; i < m.p_lo && !acked; ++i) {
+      const Event& e = ev_[i];
+      acked = e.kind == EventKind::Send && e.client == copy.client && e.packet && e.packet->type == done &&
+              e.packet->packet_id == copy.packet->packet_id;
+    }
+    if (!acked) ++unacked;
+  }
+  if (unacked == 0) return "";
+  return " (it reached the offline session while " + std::to_string(unacked) + " QoS 1/2 message" + (unacked > 1 ? "s" : "") + " to it " +
+         (unacked > 1 ? "were" : "was") + " in flight, unacknowledged)";
+}
+
 std::string Walker::expired_ahead_note(const Session& s, std::size_t before_idx) {
   const std::string live = expired_live_ahead(s, before_idx);
   return live.empty() ? expired_retained_ahead(s, before_idx) : live;
@@ -536,17 +582,19 @@ void Walker::check_resends() {
       if (!owed) continue;
       const std::size_t at = std::min(first_idx_after(c->connack_ms + options_.timer_slack_ms), ev_.size() - 1);
       const Msg* m = o.msg == kNever ? nullptr : &msgs_[o.msg];
-      if (m && m->expiry_s && o.qos == 2 && end_ms >= m->recv_lo_ms + std::uint64_t{*m->expiry_s} * 1000) {
+      // Whether its Message Expiry Interval had passed: from the message as published, or from
+      // what the copy itself carried (the only measure for a $SYS message).
+      const bool expired = (m && m->expiry_s && end_ms >= m->recv_lo_ms + std::uint64_t{*m->expiry_s} * 1000) || end_ms >= o.carried_expiry_ms;
+      if (expired && o.qos == 2) {
         violate(at, s.client, "MQTT-4.3.3-7", "no message expiry once the QoS 2 PUBLISH id=" + std::to_string(pid) + " was sent: resent after the session resumed",
                 "nothing resent (its Message Expiry Interval had passed)");
         continue;
       }
       // Say when the message's expiry had passed: onward delivery had started, so expiry no
       // longer applies [MQTT-3.3.2-5], but it is the likeliest reason a server dropped it.
-      const bool expired = m && m->expiry_s && end_ms >= m->recv_lo_ms + std::uint64_t{*m->expiry_s} * 1000;
       violate(at, s.client, "MQTT-4.4.0-1",
-              std::string(o.state == OutState::RelSeen ? "PUBREL" : "PUBLISH (DUP 1)") + " id=" + std::to_string(pid) +
-                  " resent after the session resumed",
+              std::string(o.state == OutState::RelSeen ? "PUBREL" : "PUBLISH (DUP 1)") + " id=" + std::to_string(pid) + " on \"" + o.topic +
+                  "\" resent after the session resumed",
               expired ? "nothing resent (its Message Expiry Interval had passed)" : "nothing resent");
     }
   }

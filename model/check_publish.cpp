@@ -187,15 +187,47 @@ void Walker::on_client_ack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
   }
 }
 
+// A PUBREC on `c` for a QoS 2 PUBLISH its client sent on an earlier connection of the same
+// session and that no PUBREC answered there: the server holds that message as session state
+// (4.1: "QoS 2 messages which have been received from the Client, but have not been completely
+// acknowledged") and may answer it on the connection that resumed the session; the PUBREC
+// carries that PUBLISH's Packet Identifier [MQTT-2.2.1-5]. Takes the request off the earlier
+// connection and returns its message, or kNever when there is no such PUBLISH.
+std::size_t Walker::pubrec_from_earlier_connection(const Conn& c, std::uint16_t packet_id) {
+  if (c.session == kNever) return kNever;
+  Session& s = sessions_[c.session];
+  const auto held = s.inbound_qos2.find(packet_id);
+  if (held == s.inbound_qos2.end() || s.pubrec_late.count(held->second)) return kNever;   // nothing left to answer
+  const Msg& m = msgs_[held->second];
+  for (const auto& [conn_id, send_idx] : m.sends) {
+    const Conn* earlier = conn_id == c.id ? nullptr : find_conn(conn_id);
+    if (!earlier || earlier->open() || earlier->session != c.session) continue;
+    bool answered = false;   // a PUBREC for it came on that connection
+    for (std::size_t i = send_idx + 1; i < current_idx_ && !answered; ++i) {
+      const Event& e = ev_[i];
+      answered = e.conn == conn_id && e.kind == EventKind::Recv && e.packet && e.packet->type == mqtt::PacketType::PUBREC &&
+                 e.packet->packet_id == packet_id;
+    }
+    if (answered) continue;
+    s.pubrec_late.insert(held->second);
+    return held->second;
+  }
+  return kNever;
+}
+
 // The broker's answers to the client's PUBLISH and PUBREL.
 void Walker::on_server_ack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
   using T = mqtt::PacketType;
   const auto it = std::find_if(c.pending.begin(), c.pending.end(), [&](const PendingRequest& r) {
     return r.answer == p.type && r.packet_id == p.packet_id;
   });
-  const std::size_t msg = it == c.pending.end() ? kNever : it->msg;
+  std::size_t msg = it == c.pending.end() ? kNever : it->msg;
   const std::size_t request_idx = it == c.pending.end() ? kNever : it->send_idx;
-  answer_request(idx, c, p.type, p.packet_id);
+  if (it == c.pending.end() && p.type == T::PUBREC && (msg = pubrec_from_earlier_connection(c, p.packet_id)) != kNever) {
+    count("answer.pubrec_on_later_connection");
+  } else {
+    answer_request(idx, c, p.type, p.packet_id);
+  }
   // The client's send quota comes back with PUBACK, PUBCOMP or a failed PUBREC (4.9).
   if (p.type != T::PUBREC || p.reason_code >= 0x80) c.quota_used.erase(p.packet_id);
   if (msg == kNever) return;

@@ -202,6 +202,7 @@ struct Judgement {
   bool retained = false;
   std::size_t msg = kNever, sub = kNever, offer = kNever;
   std::size_t swap_delivery = kNever;    // an earlier copy this offer served is re-read as a live one
+  bool copies_full = false;              // it failed only because `msg` had all its copies already
 };
 
 enum class OutState : std::uint8_t { AwaitAck, AckSent, RelSeen, CompSent };
@@ -215,6 +216,9 @@ struct Outflight {                        // server -> client QoS 1/2 PUBLISH in
   std::uint32_t rel_conn = 0;            // connection PUBREL was last seen on
   bool pubrec_failed = false;
   bool client_broke = false;             // the client answered it with the wrong acknowledgement
+  // When the Message Expiry Interval the copy carried runs out, counted from its arrival
+  // (kForeverMs: it carried none). A $SYS message has no Msg, so this is all that says it expires.
+  std::uint64_t carried_expiry_ms = kForeverMs;
 };
 
 struct Delivery {
@@ -241,6 +245,7 @@ struct Session {
   std::map<std::uint16_t, Outflight> inflight;
   std::map<std::uint16_t, std::size_t> inbound_qos2;   // packet id -> Msg id, until PUBREL
   std::map<std::uint16_t, std::size_t> inbound_qos1;   // packet id -> Msg id, until PUBACK
+  std::set<std::size_t> pubrec_late;                   // QoS 2 Msg ids answered on a later connection
   std::vector<Delivery> deliveries;
   std::map<std::size_t, std::uint32_t> copies;         // Msg id -> fresh live deliveries
   std::map<std::string, std::uint64_t> order;          // ordering key -> last seq delivered
@@ -359,6 +364,7 @@ class Walker {
   void on_unsuback(std::size_t idx, Conn& c, const mqtt::Packet& p);
   void on_client_ack(std::size_t idx, Conn& c, const mqtt::Packet& p);
   void on_server_ack(std::size_t idx, Conn& c, const mqtt::Packet& p);
+  std::size_t pubrec_from_earlier_connection(const Conn& c, std::uint16_t packet_id);
   void retained_candidates(const std::string& topic_filter, const Sub& sub, std::size_t s_lo, std::size_t s_hi,
                            std::vector<std::size_t>& possible, std::vector<std::size_t>& required);
 
@@ -374,11 +380,13 @@ class Walker {
   bool resend_after(const Sub& sub, const Msg& m, std::size_t idx) const;
   std::uint32_t allowed_copies(const Session& s, const Msg& m, std::size_t idx) const;
   bool will_of_early_keepalive_close(std::size_t idx, const mqtt::Packet& p);
+  const Msg* will_sooner_than_late(std::size_t idx, const Judgement& late) const;
   void diagnose_unknown(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p);
   void add_outflight(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, std::size_t msg);
   void accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, const Judgement& j);
   std::vector<std::size_t> offer_possible(const RetainedOffer& o, std::size_t at_idx);
   bool stale_transmission(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p) const;
+  bool reassign_identical_copy(std::size_t idx, const Conn& c, Session& s, const mqtt::Packet& p, std::size_t msg);
   std::string other_share_group(const Session& other, const Msg& m, const std::string& key, std::size_t idx) const;
   std::size_t release_idx(const Msg& m) const;
 
@@ -394,6 +402,8 @@ class Walker {
   std::string expired_ahead_note(const Session& s, std::size_t before_idx);
   std::string expired_retained_ahead(const Session& s, std::size_t before_idx);
   std::string expired_live_ahead(const Session& s, std::size_t before_idx) const;
+  std::string missing_note(const Session& s, const Msg& m);
+  std::string inflight_offline_note(const Session& s, const Msg& m) const;
   std::size_t owner_back_within_delay(const Msg& m) const;
   std::string ended_member_note(const std::string& key, const Msg& m) const;
   void report_lower_qos_only(const Session& s, const Msg& m, const Sub& owed, int got_qos);

@@ -228,7 +228,7 @@ CampaignReport run_campaign(const CampaignOptions& options, const KnownDeviation
           seen_signatures[kd->id] = true;
           Schedule s = schedule_for_seed(seed, options.size, options.max_ops).value();
           if (options.conf_override) s.mosquitto_conf = *options.conf_override;
-          Finding f{seed, s, s, e, 0, seconds_since(t0), kd->id};
+          Finding f{seed, s, s, e, 0, seconds_since(t0), kd->id, {}};
           report.known.push_back(std::move(f));
         }
       } else {
@@ -239,6 +239,13 @@ CampaignReport run_campaign(const CampaignOptions& options, const KnownDeviation
           f.found_after_s = seconds_since(t0);
           report.findings.push_back(std::move(f));
           fresh = &report.findings.back();
+        } else {
+          // The first seed of this signature is the shrunk one; findings are few, so a scan finds it.
+          for (Finding& f : report.findings) {
+            if (f.evaluation.signature() != e.signature() || f.other_seeds.size() >= Finding::kMaxOtherSeeds) continue;
+            f.other_seeds.push_back(seed);
+            break;
+          }
         }
       }
     }

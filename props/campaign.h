@@ -51,6 +51,10 @@ struct Finding {
   std::uint32_t shrink_runs = 0;
   double found_after_s = 0;               // campaign time when first seen
   std::optional<std::string> known_deviation;  // id, when this is a listed deviation
+  // Later seeds of the campaign that failed with the same signature (not shrunk; at most
+  // kMaxOtherSeeds): one statement can hide several causes, and triage reads each of them.
+  std::vector<std::uint64_t> other_seeds;
+  static constexpr std::size_t kMaxOtherSeeds = 50;
   std::string headline() const;           // one line: statement/outcome + seed + shrunk length
 };
 

@@ -1164,4 +1164,283 @@ TEST_CASE("seed 47653: a late will is never put down to an alike will its owner 
   }
 }
 
+TEST_CASE("2.1.2 seed 2114: copies of a QoS 1 message and of its resend after PUBACK are matched to the message each fits [MQTT-3.3.2-6]") {
+  // c2 publishes at t=0 (PUBACK), then sends it again with DUP at t=1 s: after the PUBACK that is a
+  // new Application Message [MQTT-4.3.2-5]. s, offline in between, has two subscriptions matching
+  // it and resumes at t=1 s: each message may reach each subscription [MQTT-3.3.4-2], the first
+  // with 2 s of expiry left, the second with 3 s [MQTT-3.3.2-6]. A copy with 2 s left could be
+  // either; a greedy pick of the newer one for the second copy left no room for the last one.
+  for (int extra : {0, 1}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), c2 = b.client("c2");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    auto ks = b.connect(s, connect("s", false, keep, 0));
+    b.send(s, ks, subscribe(1, {sub("#", 1)}, {prop(P::SubscriptionIdentifier, 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.send(s, ks, subscribe(2, {sub("a/#", 1, true)}, {prop(P::SubscriptionIdentifier, 1)}));
+    b.recv(s, ks, suback(2, {1}));
+    b.close(s, ks, "crash");
+    const auto k2 = b.connect(c2, connect("c2", true, {}, 0));
+    const mqtt::Properties expiry{prop(P::MessageExpiryInterval, 3)};
+    b.send(c2, k2, publish("a/b/c", "p1", 1, 1, false, false, expiry));
+    b.recv(c2, k2, puback(1));
+    b.at(1'000);
+    b.send(c2, k2, publish("a/b/c", "p1", 1, 1, false, true, expiry));
+    b.recv(c2, k2, puback(1));
+    ks = b.dial_connect(s, connect("s", false, keep, 0));
+    b.recv(s, ks, connack(true));
+    const std::vector<std::uint32_t> left_s = extra ? std::vector<std::uint32_t>{2, 2, 3, 3, 2} : std::vector<std::uint32_t>{2, 2, 3, 3};
+    std::uint16_t id = 0;
+    for (std::uint32_t left : left_s) {
+      ++id;
+      b.recv(s, ks, publish("a/b/c", "p1", 1, id, false, false, {prop(P::MessageExpiryInterval, left), prop(P::SubscriptionIdentifier, 1)}));
+      b.send(s, ks, puback(id));
+    }
+    ping_at(b, s, ks, 1'500);
+    CHECK(statement_of(b) == (extra ? "MQTT-4.4.0-1" : "ok"));
+  }
+}
+
+TEST_CASE("2.1.2 seed 3524: an own message through another subscription is no stale No Local [MQTT-3.3.4-2], its own fault is named") {
+  // c subscribes "a" (id 1), then "+" twice in one SUBSCRIBE, the second with No Local, which
+  // replaces the first [MQTT-3.8.4-3]. Its own message on "a" comes back once, with identifier 1:
+  // "a" explains it (one copy may serve overlapping subscriptions). A copy that drops the
+  // Message Expiry Interval breaks [MQTT-3.3.2-6], not the replacement rule.
+  for (bool expiry_kept : {true, false}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const auto k = b.connect(c, connect("c", true, {}, 0));
+    b.send(c, k, subscribe(1, {sub("a", 0)}, {prop(P::SubscriptionIdentifier, 1)}));
+    b.recv(c, k, suback(1, {0}));
+    b.send(c, k, subscribe(2, {sub("+", 0), sub("+", 0, true)}));
+    b.recv(c, k, suback(2, {0, 0}));
+    b.send(c, k, publish("a", "p1", 0, 0, false, false, {prop(P::MessageExpiryInterval, 10)}));
+    mqtt::Properties seen{prop(P::SubscriptionIdentifier, 1)};
+    if (expiry_kept) seen.insert(seen.begin(), prop(P::MessageExpiryInterval, 10));
+    b.recv(c, k, publish("a", "p1", 0, 0, false, false, seen));
+    ping_at(b, c, k, 500);
+    CHECK(statement_of(b) == (expiry_kept ? "ok" : "MQTT-3.3.2-6"));
+  }
+}
+
+TEST_CASE("2.0.11 seed 103: a QoS 2 $SYS copy not resent once the expiry it carried ran out names [MQTT-4.3.3-7]") {
+  // A $SYS message is no message a client published: the Message Expiry Interval its copy
+  // carried is all that tells it had expired. Onward delivery had started, so the server must
+  // still resend it when the session resumes [MQTT-4.3.3-7, MQTT-4.4.0-1].
+  for (bool resent : {true, false}) {
+    TraceBuilder b;
+    const auto mon = b.client("mon");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    auto k = b.connect(mon, connect("mon", false, keep, 0));
+    b.send(mon, k, subscribe(1, {sub("$SYS/broker/clients/connected", 2)}));
+    b.recv(mon, k, suback(1, {2}));
+    b.at(10'000);
+    b.recv(mon, k, publish("$SYS/broker/clients/connected", "1", 2, 1, false, false, {prop(P::MessageExpiryInterval, 60)}));
+    b.close(mon, k, "crash");
+    b.at(80'000);
+    k = b.dial_connect(mon, connect("mon", false, keep, 0));
+    b.recv(mon, k, connack(true));
+    if (resent) {
+      b.recv(mon, k, publish("$SYS/broker/clients/connected", "1", 2, 1, false, true));
+      b.send(mon, k, pubrec(1));
+      b.recv(mon, k, pubrel(1));
+      b.send(mon, k, pubcomp(1));
+    }
+    ping_at(b, mon, k, 90'000);
+    const std::string text = text_of(b, "listener 1883\nsys_interval 60\n");
+    MESSAGE(text);
+    CHECK(text.find(resent ? "ok" : "[MQTT-4.3.3-7]") == 0);
+  }
+}
+
+TEST_CASE("2.0.11 seed 589: a QoS 1 $SYS copy to a 3.1.1 client not resent names its topic [MQTT-4.4.0-1]") {
+  // 3.1.1 has no message expiry: a copy in flight is resent when the session resumes, whatever
+  // the server's own reasons. The text names the topic (props/known-deviations matches on it).
+  for (bool resent : {true, false}) {
+    TraceBuilder b;
+    const auto mon = b.client("mon");
+    auto k = b.connect(mon, connect("mon", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.send(mon, k, subscribe(1, {sub("$SYS/broker/clients/connected", 1)}));
+    b.recv(mon, k, suback(1, {1}));
+    b.recv(mon, k, publish("$SYS/broker/clients/connected", "1", 1, 1, true));
+    b.close(mon, k, "crash");
+    b.at(70'000);
+    k = b.dial_connect(mon, connect("mon", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.recv(mon, k, connack(true));
+    if (resent) {
+      b.recv(mon, k, publish("$SYS/broker/clients/connected", "1", 1, 1, true, true));
+      b.send(mon, k, puback(1));
+    }
+    ping_at(b, mon, k, 80'000);
+    const std::string text = text_of(b, "listener 1883\nsys_interval 60\n");
+    MESSAGE(text);
+    if (resent) CHECK(text == "ok");
+    else CHECK(text.find("PUBLISH (DUP 1) id=1 on \"$SYS/broker/clients/connected\" resent after the session resumed, seen nothing resent") != std::string::npos);
+  }
+}
+
+TEST_CASE("2.0.11 seed 3906: a message missing from an offline session with a copy in flight says so (words only) [MQTT-4.5.0-1]") {
+  // s takes a QoS 1 copy and crashes before its PUBACK; p2 then reaches the offline session
+  // (max_queued_messages 1: the queue above the in-flight copy is empty) and never comes. The
+  // verdict is the same with or without the in-flight copy; only the text says it was there.
+  for (bool in_flight : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    auto ks = b.connect(s, connect("s", false, keep, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("+", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.send(p, kp, publish("b", "p1", 1, 1));
+    b.recv(p, kp, puback(1));
+    b.recv(s, ks, publish("b", "p1", 1, 1));
+    if (!in_flight) b.send(s, ks, puback(1));
+    b.close(s, ks, "crash");
+    b.send(p, kp, publish("a", "p2", 1, 2));
+    b.recv(p, kp, puback(2));
+    b.at(1'000);
+    ks = b.dial_connect(s, connect("s", false, keep, 0));
+    b.recv(s, ks, connack(true));
+    if (in_flight) {
+      b.recv(s, ks, publish("b", "p1", 1, 1, false, true));
+      b.send(s, ks, puback(1));
+    }
+    ping_at(b, s, ks, 5'000);
+    const std::string text = text_of(b, "listener 1883\nmax_queued_messages 1\n");
+    MESSAGE(text);
+    CHECK(text.find("[MQTT-4.5.0-1]") == 0);
+    CHECK((text.find("never delivered to s (it reached the offline session while 1 QoS 1/2 message to it was in flight, unacknowledged)") != std::string::npos) == in_flight);
+  }
+}
+
+TEST_CASE("2.0.11 seed 5218: a will missing behind an expired queued message says so (words only) [MQTT-3.1.2-8]") {
+  // s (offline) is owed p1 (expiry 1 s) and then w's will; p1 expires, the will never comes.
+  for (bool expiring : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p"), w = b.client("w");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    auto ks = b.connect(s, connect("s", false, keep, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    const mqtt::Will will{"a/b/c", "will", 1, false, {}};
+    const auto kw = b.connect(w, connect("w", true, {}, 0, will));
+    b.send(s, ks, subscribe(1, {sub("#", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.close(s, ks, "crash");
+    mqtt::Properties expiry;
+    if (expiring) expiry.push_back(prop(P::MessageExpiryInterval, 1));
+    b.send(p, kp, publish("a", "p1", 1, 1, false, false, expiry));
+    b.recv(p, kp, puback(1));
+    b.close(w, kw, "crash");
+    b.at(10'000);
+    ks = b.dial_connect(s, connect("s", false, keep, 0));
+    b.recv(s, ks, connack(true));
+    if (!expiring) {
+      b.recv(s, ks, publish("a", "p1", 1, 1));
+      b.send(s, ks, puback(1));
+    }
+    ping_at(b, s, ks, 15'000);
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    CHECK(text.find("[MQTT-3.1.2-8]") == 0);
+    CHECK((text.find("(its owner's connection ended without DISCONNECT (crash)) (a QoS 1 message on \"a\" queued ahead of it expired undelivered)") !=
+           std::string::npos) == expiring);
+  }
+}
+
+TEST_CASE("2.0.11 seed 3960: retained copies a subscription brought fill the queue like any message (max_queued_messages)") {
+  // max_inflight_messages 2: s's window holds two retained copies (PUBACK withheld), the third
+  // waits in the queue. With max_queued_messages 1 the queue is full when p arrives, and p may be
+  // dropped; with 2 it is not, and p is owed [MQTT-4.5.0-1].
+  for (int queued_max : {1, 2}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    const auto kp = b.connect(p, connect("p", true, {}, 0));
+    std::uint16_t pid = 0;
+    for (const char* topic : {"a/b", "a/c", "a"}) {
+      ++pid;
+      b.send(p, kp, publish(topic, "r", 1, pid, true));
+      b.recv(p, kp, puback(pid));
+    }
+    b.send(s, ks, subscribe(1, {sub("a/#", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    b.recv(s, ks, publish("a/b", "r", 1, 1, true));
+    b.recv(s, ks, publish("a/c", "r", 1, 2, true));
+    b.send(p, kp, publish("a/x", "live", 1, 4));
+    b.recv(p, kp, puback(4));
+    b.at(1'000);
+    b.send(s, ks, puback(1));
+    b.send(s, ks, puback(2));
+    b.recv(s, ks, publish("a", "r", 1, 3, true));
+    b.send(s, ks, puback(3));
+    ping_at(b, s, ks, 5'000);
+    const std::string conf = "listener 1883\nmax_inflight_messages 2\nmax_queued_messages " + std::to_string(queued_max) + "\n";
+    CHECK(statement_of(b, conf) == (queued_max == 1 ? "ok" : "MQTT-4.5.0-1"));
+  }
+}
+
+TEST_CASE("2.0.11 seed 7398: a PUBREC on the resumed connection answers a QoS 2 PUBLISH of the earlier one [MQTT-2.2.1-5]") {
+  // c's QoS 2 PUBLISH id=1 gets no PUBREC before its connection ends; the session resumes and the
+  // PUBREC comes there. The server holds the message as session state (4.1) and the PUBREC
+  // carries the identifier of the PUBLISH it answers. A PUBREC for an identifier no PUBLISH
+  // used still breaks [MQTT-2.2.1-5].
+  for (std::uint16_t answered : {1, 2}) {
+    TraceBuilder b;
+    const auto c = b.client("c");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    auto k = b.connect(c, connect("c", false, keep, 0));
+    b.send(c, k, publish("a", "p1", 2, 1));
+    b.close(c, k, "crash");
+    k = b.dial_connect(c, connect("c", false, keep, 0));
+    b.recv(c, k, connack(true));
+    b.recv(c, k, pubrec(answered));
+    if (answered == 1) {
+      b.send(c, k, pubrel(1));
+      b.recv(c, k, pubcomp(1));
+    }
+    ping_at(b, c, k, 500);
+    CHECK(statement_of(b) == (answered == 1 ? "ok" : "MQTT-2.2.1-5"));
+  }
+}
+
+TEST_CASE("2.1.2 seed 1448: a will copy before its delay passed is named early, not as an alike will published late [MQTT-3.1.2-8]") {
+  // w's will (Will Delay 2 s) is published at t=2.1 s after a first crash; w comes back, m
+  // subscribes, w crashes again at t=5.1 s. A copy at t=7.0 s is either the first will, 4.9 s
+  // late and through a subscription made after it, or the second, 0.1 s early: the smaller
+  // error in time is the likelier story, and the text says which.
+  for (std::uint64_t copy_ms : {7'100, 7'000}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), w = b.client("w"), m = b.client("m");
+    const auto ks = b.connect(s, connect("s", true, {}, 0));
+    b.send(s, ks, subscribe(1, {sub("w", 0)}));
+    b.recv(s, ks, suback(1, {0}));
+    const mqtt::Will will{"w", "will", 0, false, {prop(P::WillDelayInterval, 2)}};
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 10)};
+    auto kw = b.connect(w, connect("w", false, keep, 0, will));
+    b.at(100);
+    b.close(w, kw, "crash");
+    b.at(2'100);
+    b.recv(s, ks, publish("w", "will"));
+    b.at(3'000);
+    b.send(s, ks, disconnect());
+    b.close(s, ks, "disconnect");
+    kw = b.dial_connect(w, connect("w", false, keep, 0, will));
+    b.recv(w, kw, connack(true));
+    b.at(4'000);
+    const auto km = b.connect(m, connect("m", true, {}, 0));
+    b.send(m, km, subscribe(1, {sub("w", 0)}));
+    b.recv(m, km, suback(1, {0}));
+    b.at(5'100);
+    b.close(w, kw, "crash");
+    b.at(copy_ms);
+    b.recv(m, km, publish("w", "will"));
+    ping_at(b, m, km, 8'000);
+    const std::string text = text_of(b);
+    MESSAGE(text);
+    if (copy_ms == 7'100) CHECK(text == "ok");
+    else CHECK(text.find("[MQTT-3.1.2-8] at event") == 0);
+    if (copy_ms == 7'000) CHECK(text.find("too early") != std::string::npos);
+  }
+}
+
 }  // TEST_SUITE
