@@ -157,8 +157,13 @@ void Walker::on_connack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
     c.refused_rc = p.reason_code;
     count("connect.refused");
     if (p.session_present) {
-      violate(idx, client, c.version == mqtt::Version::v5 ? "MQTT-3.2.2-6" : "MQTT-3.2.2-4",
-              "Session Present 0 with a refusing CONNACK", "Session Present 1" + refused_connect_note(c.client_id, c.id, idx));
+      // Which CONNECT was refused, and how: the reader (and a known deviation) needs both.
+      char rc[8];
+      std::snprintf(rc, sizeof rc, "0x%02X", static_cast<unsigned>(p.reason_code));
+      const bool v311 = c.version == mqtt::Version::v311;
+      violate(idx, client, v311 ? "MQTT-3.2.2-4" : "MQTT-3.2.2-6", "Session Present 0 with a refusing CONNACK",
+              std::string("Session Present 1 (refusing CONNACK ") + rc + " to a " + (v311 ? "v3.1.1 CONNECT, Clean Session " : "v5 CONNECT, Clean Start ") +
+                  (c.clean_start ? "1" : "0") + ", Keep Alive " + std::to_string(c.keepalive_s) + " s)" + refused_connect_note(c.client_id, c.id, idx));
     }
     deadlines_.push_back({ev_[idx].time_ms + 2 * c.max_latency_ms + options_.timer_slack_ms, c.id, "MQTT-3.2.2-7",
                           "the server closes the connection after a refusing CONNACK", idx, kCloseAfter, 0, 0});

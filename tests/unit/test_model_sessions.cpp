@@ -234,6 +234,10 @@ TEST_CASE("a Session Present left by a refused CONNECT names the refused CONNECT
     b.recv(c, k, connack(variant != 2, variant == 0 ? 0x02 : 0x00));
     const auto v = judge(b);
     CHECK(verdict_statement(v) == std::vector<std::string>{"MQTT-3.2.2-4", "MQTT-3.2.2-3", "ok"}[variant]);
+    if (variant == 0) {
+      REQUIRE(v.violation);
+      CHECK(v.violation->seen.find("Session Present 1 (refusing CONNACK 0x02 to a v3.1.1 CONNECT, Clean Session 0, Keep Alive 0 s)") == 0);
+    }
     if (variant < 2) {
       REQUIRE(v.violation);
       CHECK(v.violation->seen.find("after a refused CONNECT for this ClientID: c v3.1.1 Clean Session 0 Keep Alive 0 s, CONNACK 0x02") !=
