@@ -676,7 +676,8 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
       }
     }
     const bool explained = closed_any && judge_all();
-    if (!explained && will_of_early_keepalive_close(idx, p)) return;
+    // The will of a refused CONNECT is a surer source than a keepalive close come too early.
+    if (!explained && (will_of_refused_connect(idx, s, p) || will_of_early_keepalive_close(idx, p))) return;
   }
   if (model_debug()) {
     // A person chasing a model question reads every way this PUBLISH could have been sent.
@@ -853,6 +854,31 @@ bool Walker::will_of_early_keepalive_close(std::size_t idx, const mqtt::Packet& 
                 std::to_string(earliest_ms) + "ms)",
             "the Will Message of " + other.client_id + " at t=" + std::to_string(now) + "ms: the server closed the connection (" +
                 std::to_string(earliest_ms - now) + " ms early)");
+    return true;
+  }
+  return false;
+}
+
+// A copy nothing the broker accepted explains, that is the Will Message of a connection the
+// broker refused: a will is stored only "if the Connect request is accepted" (3.1.1 [MQTT-3.1.2-8];
+// 5.0 3.1.4: the checks that refuse a CONNECT come before any processing of it). Named as that,
+// not as whichever accepted will or message looks most alike.
+bool Walker::will_of_refused_connect(std::size_t idx, const Session& s, const mqtt::Packet& p) {
+  const bool subscribed = std::any_of(s.subs.begin(), s.subs.end(), [&](std::size_t si) {
+    return !subs_[si].failed() && mqtt::topic_matches(subs_[si].match_filter, p.topic);
+  });
+  if (!subscribed || unknown_publish_idx_ != kNever || s.unknown_subs) return false;
+  for (const auto& [id, o] : conns_) {
+    if (!o.refused || !o.will || o.connack_idx >= idx) continue;
+    const mqtt::Will& w = *o.will;
+    if (w.topic != p.topic || w.payload != p.payload || p.qos > w.qos || (p.retain && !w.retain)) continue;
+    char rc[8];
+    std::snprintf(rc, sizeof rc, "0x%02X", static_cast<unsigned>(o.refused_rc));
+    violate(idx, ev_[idx].client, o.version == mqtt::Version::v311 ? "MQTT-3.1.2-8" : "MQTT-3.1.4",
+            "no Will Message of a refused CONNECT (a will is stored only if the Connect request is accepted)",
+            "the Will Message of " + o.client_id + " (" + trace_.client_name(o.client) + ", CONNACK " + rc + " at t=" +
+                std::to_string(o.connack_ms) + "ms, Keep Alive " + std::to_string(o.keepalive_s) + " s) (PUBLISH topic=\"" + p.topic +
+                "\" payload=\"" + p.payload + "\")");
     return true;
   }
   return false;

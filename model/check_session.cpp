@@ -4,6 +4,7 @@
 // action is bounded by events (see check_state.h).
 #include <algorithm>
 #include <cassert>
+#include <cstdio>
 
 #include "model/check_state.h"
 
@@ -52,6 +53,27 @@ int Walker::session_alive_at(const Session& s, std::size_t lo_idx, std::size_t h
   if (hi_idx <= s.end_lo) return 1;
   if (s.end_hi != kNever && lo_idx >= s.end_hi) return 0;
   return -1;
+}
+
+// A refused CONNECT must leave every session as it was: the checks that refuse a connection come
+// before the takeover and Clean Start processing [MQTT-3.1.4-2] [MQTT-3.1.4-3], and a refusing
+// CONNACK says Session Present 0 [MQTT-3.2.2-4]. A Session Present that contradicts the session
+// states which refused CONNECT for the ClientID (since its last accepted one) may have disturbed
+// it, for the person reading the violation: the broker then acted on a connection it refused.
+std::string Walker::refused_connect_note(const std::string& client_id, std::uint32_t except_conn, std::size_t idx) const {
+  const Conn* refused = nullptr;
+  std::size_t last_accepted_idx = 0;
+  for (const auto& [id, o] : conns_) {
+    if (id == except_conn || o.client_id != client_id || o.connack_idx == kNever || o.connack_idx >= idx) continue;
+    if (o.accepted) last_accepted_idx = std::max(last_accepted_idx, o.connack_idx);
+    if (o.refused && (!refused || o.connack_idx > refused->connack_idx)) refused = &o;
+  }
+  if (!refused || refused->connack_idx < last_accepted_idx) return "";
+  char rc[8];
+  std::snprintf(rc, sizeof rc, "0x%02X", static_cast<unsigned>(refused->refused_rc));
+  return " (after a refused CONNECT for this ClientID: " + trace_.client_name(refused->client) + " " +
+         (refused->version == mqtt::Version::v311 ? "v3.1.1 Clean Session " : "v5 Clean Start ") + (refused->clean_start ? "1" : "0") +
+         " Keep Alive " + std::to_string(refused->keepalive_s) + " s, CONNACK " + rc + " at t=" + std::to_string(refused->connack_ms) + "ms)";
 }
 
 // The session's connection closed (as the broker saw it, in the connection's close window):
@@ -132,10 +154,16 @@ void Walker::on_connack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
   answer_request(idx, c, mqtt::PacketType::CONNACK, 0);
   if (connack_refused(c, p)) {
     c.refused = true;
+    c.refused_rc = p.reason_code;
     count("connect.refused");
     if (p.session_present) {
-      violate(idx, client, c.version == mqtt::Version::v5 ? "MQTT-3.2.2-6" : "MQTT-3.2.2-4",
-              "Session Present 0 with a refusing CONNACK", "Session Present 1");
+      // Which CONNECT was refused, and how: the reader (and a known deviation) needs both.
+      char rc[8];
+      std::snprintf(rc, sizeof rc, "0x%02X", static_cast<unsigned>(p.reason_code));
+      const bool v311 = c.version == mqtt::Version::v311;
+      violate(idx, client, v311 ? "MQTT-3.2.2-4" : "MQTT-3.2.2-6", "Session Present 0 with a refusing CONNACK",
+              std::string("Session Present 1 (refusing CONNACK ") + rc + " to a " + (v311 ? "v3.1.1 CONNECT, Clean Session " : "v5 CONNECT, Clean Start ") +
+                  (c.clean_start ? "1" : "0") + ", Keep Alive " + std::to_string(c.keepalive_s) + " s)" + refused_connect_note(c.client_id, c.id, idx));
     }
     deadlines_.push_back({ev_[idx].time_ms + 2 * c.max_latency_ms + options_.timer_slack_ms, c.id, "MQTT-3.2.2-7",
                           "the server closes the connection after a refusing CONNACK", idx, kCloseAfter, 0, 0});
@@ -181,14 +209,15 @@ void Walker::on_connack(std::size_t idx, Conn& c, const mqtt::Packet& p) {
     }
     if (p.session_present && alive == 0) {
       violate(idx, client, si == kNever ? "MQTT-3.2.2-3" : (c.version == mqtt::Version::v5 ? "MQTT-4.1.0-2" : "MQTT-3.2.2-3"),
-              "Session Present 0: no session exists for this ClientID (none made, or it expired)", "Session Present 1");
+              "Session Present 0: no session exists for this ClientID (none made, or it expired)",
+              "Session Present 1" + refused_connect_note(c.client_id, c.id, idx));
     }
     if (!p.session_present && alive == 1) {
       const bool connected = old_conn != 0;
       violate(idx, client, connected ? "MQTT-3.2.2-3" : (c.version == mqtt::Version::v5 ? "MQTT-3.1.2-23" : "MQTT-3.1.2-4"),
               connected ? "Session Present 1: the session is in use by another connection"
                         : "Session Present 1: the session's expiry interval has not passed",
-              "Session Present 0");
+              "Session Present 0" + refused_connect_note(c.client_id, c.id, idx));
     }
     if (p.session_present && si != kNever) {
       use = si;

@@ -50,6 +50,7 @@ struct Conn {
   std::uint64_t connack_ms = 0;
   bool accepted = false;                 // CONNACK success seen
   bool refused = false;
+  std::uint8_t refused_rc = 0;           // the refusing CONNACK's code
   std::string client_id;                 // as sent, then as assigned
   bool clean_start = true;
   std::uint32_t expiry_s = 0;            // Session Expiry Interval in effect for this connection
@@ -353,6 +354,7 @@ class Walker {
   void end_session(Session& s, std::size_t end_lo, std::size_t end_hi);
   void session_offline(Session& s, const Conn& c);
   int session_alive_at(const Session& s, std::size_t lo_idx, std::size_t hi_idx) const;  // 1 yes, 0 no, -1 maybe
+  std::string refused_connect_note(const std::string& client_id, std::uint32_t except_conn, std::size_t idx) const;
 
   // check_publish.cpp: what clients send, and the broker's answers to it.
   void on_publish_in(std::size_t idx, Conn& c, const mqtt::Packet& p);
@@ -381,6 +383,7 @@ class Walker {
   std::uint32_t allowed_copies(const Session& s, const Msg& m, std::size_t idx) const;
   bool will_of_early_keepalive_close(std::size_t idx, const mqtt::Packet& p);
   const Msg* will_sooner_than_late(std::size_t idx, const Judgement& late) const;
+  bool will_of_refused_connect(std::size_t idx, const Session& s, const mqtt::Packet& p);
   void diagnose_unknown(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p);
   void add_outflight(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, std::size_t msg);
   void accept_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Packet& p, const Judgement& j);

@@ -22,6 +22,7 @@ struct Swarm {
   std::uint32_t sys_interval_s = 10;
   bool persistence = false;
   std::vector<int> weights;  // one per OpKind, in enum order
+  std::uint16_t max_keepalive_s = 0;  // 0: not set (Mosquitto's default: no cap)
 };
 
 // Each op kind's possible weights in a swarm, in OpKind order. Publishing and subscribing are
@@ -67,7 +68,11 @@ rc::Gen<Swarm> gen_swarm() {
       // default 10 s and longer in half, and 1 s in 5% for tight tick/state races.
       gen::set(&Swarm::sys_interval_s, gen::weightedElement<std::uint32_t>({{9, 0}, {1, 1}, {6, 10}, {2, 30}, {2, 60}})),
       gen::set(&Swarm::persistence, gen::arbitrary<bool>()),
-      gen::set(&Swarm::weights, gen_weights()));
+      gen::set(&Swarm::weights, gen_weights()),
+      // max_keepalive caps the clients' keepalive (client values are 0, 2, 5 and 60 s): a v5
+      // client over the cap, or with 0, gets a Server Keep Alive it must use; a v3.1.1 one is
+      // refused. Drawn last so that adding it kept every other choice of a seed.
+      gen::set(&Swarm::max_keepalive_s, gen::weightedElement<std::uint16_t>({{6, 0}, {1, 65535}, {2, 60}, {1, 5}})));
 }
 
 std::string broker_conf(const Swarm& s) {
@@ -76,6 +81,7 @@ std::string broker_conf(const Swarm& s) {
   c += "max_queued_messages " + std::to_string(s.max_queued) + "\n";
   c += std::string("queue_qos0_messages ") + (s.queue_qos0 ? "true" : "false") + "\n";
   c += "sys_interval " + std::to_string(s.sys_interval_s) + "\n";
+  if (s.max_keepalive_s > 0) c += "max_keepalive " + std::to_string(s.max_keepalive_s) + "\n";
   if (s.persistence) c += "persistence true\npersistence_location /var/lib/mosquitto/\n";
   return c;
 }
@@ -83,7 +89,8 @@ std::string broker_conf(const Swarm& s) {
 std::string swarm_text(const Swarm& s) {
   std::string t = "inflight=" + std::to_string(s.max_inflight) + " queued=" + std::to_string(s.max_queued) +
                   " qos0q=" + (s.queue_qos0 ? "1" : "0") + " sys=" + std::to_string(s.sys_interval_s) + "s" +
-                  " persist=" + (s.persistence ? "1" : "0") + " mix=";
+                  " persist=" + (s.persistence ? "1" : "0") +
+                  (s.max_keepalive_s > 0 ? " max_keepalive=" + std::to_string(s.max_keepalive_s) + "s" : std::string()) + " mix=";
   for (int k = 0; k < kOpKinds; ++k) t += (k ? "," : "") + std::string(op_kind_name(static_cast<OpKind>(k))) + ":" + std::to_string(s.weights[static_cast<std::size_t>(k)]);
   return t;
 }

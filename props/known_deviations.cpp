@@ -87,13 +87,34 @@ bool KnownDeviations::load_dir(const std::string& dir, std::string* error) {
   return true;
 }
 
+namespace {
+// A when_config entry with `$1`..`$9` replaced by what the match's groups caught (as literal
+// text), so a deviation can tie a number in the violation to the configuration's value.
+std::string with_groups(const std::string& line, const std::smatch& groups) {
+  static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
+  std::string out;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const bool ref = line[i] == '$' && i + 1 < line.size() && line[i + 1] >= '1' && line[i + 1] <= '9';
+    const auto n = ref ? static_cast<std::size_t>(line[i + 1] - '0') : 0;
+    if (!ref || n >= groups.size()) {
+      out += line[i];
+      continue;
+    }
+    out += std::regex_replace(groups[n].str(), special, R"(\$&)");
+    ++i;
+  }
+  return out;
+}
+}  // namespace
+
 bool KnownDeviations::shows(const KnownDeviation& d, const std::string& statement, const std::string& violation_text,
                             const std::string& mosquitto_conf) {
   if (d.statement != statement) return false;
-  if (!d.match.empty() && !std::regex_search(violation_text, std::regex(d.match))) return false;
+  std::smatch groups;
+  if (!d.match.empty() && !std::regex_search(violation_text, groups, std::regex(d.match))) return false;
   // Each when_config entry is a regular expression one whole line of the config must match.
   return std::all_of(d.when_config.begin(), d.when_config.end(), [&](const std::string& line) {
-    return std::regex_search(mosquitto_conf, std::regex("(^|\n)" + line + "(\n|$)"));
+    return std::regex_search(mosquitto_conf, std::regex("(^|\n)" + with_groups(line, groups) + "(\n|$)"));
   });
 }
 

@@ -22,7 +22,8 @@ struct KnownDeviation {
   std::vector<std::string> versions;   // Mosquitto versions it reproduces on ("2.0.21 (Debian 2.0.21-1)")
   bool for_this_version = true;        // lists the Mosquitto this build runs (or lists none)
   std::string match;                // regular expression (ECMAScript) the violation's text must match ("" = any)
-  std::vector<std::string> when_config;  // regexes, each matching a whole line of the schedule's mosquitto.conf
+  std::vector<std::string> when_config;  // regexes, each matching a whole line of the schedule's mosquitto.conf;
+                                         // `$1`..`$9`: the text `match`'s groups caught
   std::optional<Schedule> schedule; // the shrunk schedule
   std::string path;
 };

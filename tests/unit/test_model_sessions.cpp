@@ -216,6 +216,54 @@ TEST_CASE("two alike messages and one copy: the copy may stand for the one that 
   }
 }
 
+// A refused CONNECT leaves sessions as they were (3.1.4: the checks that refuse it come before
+// the takeover and Clean Session steps; [MQTT-3.2.2-4]): a Session Present that only the refused
+// CONNECT could explain names it, so the violation says what the broker acted on.
+TEST_CASE("a Session Present left by a refused CONNECT names the refused CONNECT") {
+  for (int variant : {0, 1, 2}) {
+    // 0: the refused CONNECT's own second attempt gets a refusing CONNACK with SP 1 [MQTT-3.2.2-4];
+    // 1: an accepted CONNECT after it gets SP 1 with no session [MQTT-3.2.2-3];
+    // 2: an accepted CONNECT after it gets SP 0, as it must (ok).
+    CAPTURE(variant);
+    TraceBuilder b;
+    const auto c = b.client("c");
+    auto k = b.dial_connect(c, connect("c", false, {}, 0, std::nullopt, mqtt::Version::v311));
+    b.recv(c, k, connack(false, 0x02));
+    b.peer_closed(c, k);
+    k = b.dial_connect(c, connect("c", false, {}, variant == 0 ? 0 : 5, std::nullopt, mqtt::Version::v311));
+    b.recv(c, k, connack(variant != 2, variant == 0 ? 0x02 : 0x00));
+    const auto v = judge(b);
+    CHECK(verdict_statement(v) == std::vector<std::string>{"MQTT-3.2.2-4", "MQTT-3.2.2-3", "ok"}[variant]);
+    if (variant == 0) {
+      REQUIRE(v.violation);
+      CHECK(v.violation->seen.find("Session Present 1 (refusing CONNACK 0x02 to a v3.1.1 CONNECT, Clean Session 0, Keep Alive 0 s)") == 0);
+    }
+    if (variant < 2) {
+      REQUIRE(v.violation);
+      CHECK(v.violation->seen.find("after a refused CONNECT for this ClientID: c v3.1.1 Clean Session 0 Keep Alive 0 s, CONNACK 0x02") !=
+            std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("an accepted CONNECT since the refused one: a Session Present error is not put on the refused CONNECT") {
+  TraceBuilder b;
+  const auto c = b.client("c");
+  auto k = b.dial_connect(c, connect("c", false, {}, 0, std::nullopt, mqtt::Version::v311));
+  b.recv(c, k, connack(false, 0x02));
+  b.peer_closed(c, k);
+  k = b.connect(c, connect("c", true, {}, 5, std::nullopt, mqtt::Version::v311));
+  b.send(c, k, disconnect());
+  b.close(c, k, "disconnect");
+  b.at(1'000);
+  k = b.dial_connect(c, connect("c", false, {}, 5, std::nullopt, mqtt::Version::v311));
+  b.recv(c, k, connack(true));
+  const auto v = judge(b);
+  CHECK(verdict_statement(v) == "MQTT-3.2.2-3");
+  REQUIRE(v.violation);
+  CHECK(v.violation->seen.find("refused") == std::string::npos);
+}
+
 }  // TEST_SUITE
 
 TEST_SUITE("model: client protocol errors") {

@@ -318,4 +318,35 @@ TEST_CASE("a malformed value of a known option names its line") {
   CHECK(error.rfind("line 3: ", 0) == 0);
 }
 
+// A will is stored only "if the Connect request is accepted" (3.1.1 [MQTT-3.1.2-8]): a copy of
+// the will of a refused CONNECT is that, not a stray copy of some other message.
+TEST_CASE("the will of a refused CONNECT must not be published [MQTT-3.1.2-8]") {
+  for (bool published : {false, true}) {
+    CAPTURE(published);
+    TraceBuilder b;
+    const auto mon = b.client("mon");
+    const auto dev = b.client("dev");
+    const auto km = b.connect(mon, connect("mon"));
+    b.send(mon, km, subscribe(1, {{"w/#", 1}}));
+    b.recv(mon, km, suback(1, {1}));
+    const mqtt::Will will{"w/dev", "gone", 1, false, {}};
+    const auto kd = b.dial_connect(dev, connect("dev", false, {}, 0, will, mqtt::Version::v311));
+    b.recv(dev, kd, connack(false, 0x02));
+    b.peer_closed(dev, kd);
+    if (published) {
+      b.recv(mon, km, publish("w/dev", "gone", 1, 1));
+      b.send(mon, km, puback(1));
+    }
+    b.at(5'000);
+    b.send(mon, km, simple(PacketType::PINGREQ));
+    b.recv(mon, km, simple(PacketType::PINGRESP));
+    const auto v = judge(b);
+    CHECK(verdict_statement(v) == (published ? "MQTT-3.1.2-8" : "ok"));
+    if (published) {
+      REQUIRE(v.violation);
+      CHECK(v.violation->seen.find("the Will Message of dev (dev, CONNACK 0x02") != std::string::npos);
+    }
+  }
+}
+
 }  // TEST_SUITE
