@@ -132,7 +132,17 @@ Evaluation Evaluator::judge(WorkerReply reply) {
   return ev;
 }
 
-Finding shrink_failure(Evaluator& ev, std::uint64_t seed, const CampaignOptions& options, const Evaluation& first) {
+namespace {
+
+bool same_failure(const Evaluation& e, const std::string& wanted, const KnownDeviations* known) {
+  if (!e.failed() || e.signature() != wanted) return false;
+  return known == nullptr || !e.violation || known->match(e.violation->statement, e.violation->text(), e.mosquitto_conf) == nullptr;
+}
+
+}  // namespace
+
+Finding shrink_failure(Evaluator& ev, std::uint64_t seed, const CampaignOptions& options, const Evaluation& first,
+                       const KnownDeviations* known) {
   auto current = schedule_for_seed(seed, options.size, options.max_ops);
   Finding f;
   f.seed = seed;
@@ -151,7 +161,7 @@ Finding shrink_failure(Evaluator& ev, std::uint64_t seed, const CampaignOptions&
       if (options.conf_override) s.mosquitto_conf = *options.conf_override;
       ++f.shrink_runs;
       Evaluation e = ev.evaluate(s);
-      if (!e.failed() || e.signature() != wanted) continue;
+      if (!same_failure(e, wanted, known)) continue;
       current = *candidate;
       f.evaluation = std::move(e);
       improved = true;
@@ -160,7 +170,7 @@ Finding shrink_failure(Evaluator& ev, std::uint64_t seed, const CampaignOptions&
   }
   f.shrunk = current.value();
   if (options.conf_override) f.shrunk.mosquitto_conf = *options.conf_override;
-  finish_shrinking(ev, options, wanted, f);
+  finish_shrinking(ev, options, wanted, f, known);
   return f;
 }
 
@@ -186,12 +196,13 @@ Schedule without_unused_clients(const Schedule& s) {
 
 // rapidcheck's shrink tree cannot drop the opening connects or unused clients; a last pass of
 // single-op deletions (delta debugging at granularity one) and client pruning can.
-void finish_shrinking(Evaluator& ev, const CampaignOptions& options, const std::string& wanted, Finding& f) {
+void finish_shrinking(Evaluator& ev, const CampaignOptions& options, const std::string& wanted, Finding& f,
+                      const KnownDeviations* known) {
   auto still_fails = [&](const Schedule& s) {
     if (f.shrink_runs >= options.max_shrink_runs) return false;
     ++f.shrink_runs;
     Evaluation e = ev.evaluate(s);
-    if (!e.failed() || e.signature() != wanted) return false;
+    if (!same_failure(e, wanted, known)) return false;
     f.evaluation = std::move(e);
     return true;
   };
@@ -235,7 +246,7 @@ CampaignReport run_campaign(const CampaignOptions& options, const KnownDeviation
         ++st.failures;
         if (!seen_signatures[e.signature()]) {
           seen_signatures[e.signature()] = true;
-          Finding f = shrink_failure(ev, seed, options, e);
+          Finding f = shrink_failure(ev, seed, options, e, &known);
           f.found_after_s = seconds_since(t0);
           report.findings.push_back(std::move(f));
           fresh = &report.findings.back();

@@ -90,9 +90,14 @@ using Progress = std::function<void(const CampaignStats&, const Finding* new_fin
 
 CampaignReport run_campaign(const CampaignOptions& options, const KnownDeviations& known, const Progress& progress = {});
 
-// Shrinks a failing seed's schedule while the failure's signature stays the same.
-Finding shrink_failure(Evaluator& ev, std::uint64_t seed, const CampaignOptions& options, const Evaluation& first);
+// Shrinks a failing seed's schedule while the failure's signature stays the same. With `known`,
+// a simpler schedule whose violation a listed deviation explains does not count as the same
+// failure: a new failure must not shrink into a known one (the statement alone would let it),
+// so its shrunk schedule still shows what no deviation file covers.
+Finding shrink_failure(Evaluator& ev, std::uint64_t seed, const CampaignOptions& options, const Evaluation& first,
+                       const KnownDeviations* known = nullptr);
 // Last shrinking pass on a schedule value: single-op deletions, then unused clients.
-void finish_shrinking(Evaluator& ev, const CampaignOptions& options, const std::string& wanted, Finding& f);
+void finish_shrinking(Evaluator& ev, const CampaignOptions& options, const std::string& wanted, Finding& f,
+                      const KnownDeviations* known = nullptr);
 
 }  // namespace mqsim::props
