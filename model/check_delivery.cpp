@@ -299,6 +299,30 @@ Judgement Walker::judge_live(std::size_t idx, const Conn& c, const Session& s, c
   return j;
 }
 
+// Sessions with a subscription of share group `key` that could have routed `m`, which got a
+// live copy of `m` through a non-shared subscription and hold no pick of the group for it: one copy
+// per session may serve overlapping subscriptions [MQTT-3.3.4-2], so each may have been the
+// group's pick.
+std::size_t Walker::members_served_otherwise(const Msg& m, const std::string& key, std::size_t idx) const {
+  const auto it = shared_picks_.find({m.id, key});
+  std::size_t n = 0;
+  for (std::size_t si = 0; si < sessions_.size(); ++si) {
+    const Session& member = sessions_[si];
+    const bool in_group = std::any_of(member.subs.begin(), member.subs.end(), [&](std::size_t k) {
+      return !subs_[k].group.empty() && subs_[k].group + "/" + subs_[k].match_filter == key && possibly_matching(subs_[k], m, idx);
+    });
+    if (!in_group) continue;
+    if (it != shared_picks_.end() &&
+        std::any_of(it->second.begin(), it->second.end(), [&](const SharedPick& pick) { return pick.session == si; }))
+      continue;
+    const bool got = std::any_of(member.deliveries.begin(), member.deliveries.end(), [&](const Delivery& d) {
+      return d.msg == m.id && !d.retained_offer && d.group.empty();
+    });
+    if (got) ++n;
+  }
+  return n;
+}
+
 // A share group (other than `key`) in which `other` has a subscription that could have routed
 // `m`, and whose one copy of `m` no session got yet: `other`'s copy may have been that group's.
 std::string Walker::other_share_group(const Session& other, const Msg& m, const std::string& key, std::size_t idx) const {
@@ -737,10 +761,14 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
     }
     // Identical copies through one share group: to a message the group has not taken yet (each
     // message goes to one member, 4.8.2; a member whose session ended no longer blocks a second).
+    // A member that got the message through another of its subscriptions may have had the
+    // group's copy in that one [MQTT-3.3.4-2] (as check_end's member_got: seeds 26576, 48556).
     const auto group_taken = [&](const Judgement& x, const Msg& m) {
       if (x.retained || subs_[x.sub].group.empty()) return false;
-      const auto it = shared_picks_.find({m.id, subs_[x.sub].group + "/" + subs_[x.sub].match_filter});
-      return it != shared_picks_.end() && it->second.size() >= m.processings;
+      const std::string key = subs_[x.sub].group + "/" + subs_[x.sub].match_filter;
+      const auto it = shared_picks_.find({m.id, key});
+      const std::size_t picked = it == shared_picks_.end() ? 0 : it->second.size();
+      return picked + members_served_otherwise(m, key, idx) >= m.processings;
     };
     if (a.id != b.id && group_taken(j, a) != group_taken(*best, b)) {
       if (!group_taken(j, a)) best = &j;

@@ -104,9 +104,14 @@ Walker::QueueLoad Walker::queue_load(const Session& s, std::size_t exclude_msg, 
 
 // Queue limits (max_queued_messages / max_queued_bytes) let a QoS 1/2 message for `s` go only
 // when the session's queue was possibly full when the message came.
-bool Walker::queue_full_for(const Session& s, const Msg& m) const {
+// `own_ahead`: copies of `m` itself, for other subscriptions, that the session got and that may
+// have been queued before the one judged (a server sending one copy per matching subscription,
+// [MQTT-3.3.4-2] and the MAY after it, queues each as a message).
+bool Walker::queue_full_for(const Session& s, const Msg& m, std::size_t own_ahead) const {
   if (config_.max_queued_messages == 0 && config_.max_queued_bytes == 0) return false;
-  const QueueLoad load = queue_load(s, m.id, m.p_lo, m.p_hi);
+  QueueLoad load = queue_load(s, m.id, m.p_lo, m.p_hi);
+  load.messages += own_ahead;
+  load.bytes += own_ahead * m.payload.size();
   if (config_.max_queued_messages > 0 && (load.messages >= config_.max_queued_messages || load.sys)) return true;
   return config_.max_queued_bytes > 0 && load.bytes + m.payload.size() > config_.max_queued_bytes;
 }
@@ -137,7 +142,8 @@ void Walker::check_owed_messages() {
     };
     // Whatever excuses a missing copy of `m` (not yet ready, expired, QoS 0 under pressure, a
     // full queue). `counting`: count the excuse (once, for the message being judged).
-    auto excused = [&](const Msg& m, const Sub* owed, bool counting) -> bool {
+    // `own_ahead`: lower copies of `m` the session got, which may have filled its queue first.
+    auto excused = [&](const Msg& m, const Sub* owed, bool counting, std::size_t own_ahead = 0) -> bool {
       const std::uint64_t ready_ms = m.will ? std::max(m.due_ms, c->connack_ms + options_.timer_slack_ms) + 2ull * c->max_latency_ms
                                             : std::max(time_of(m.p_hi), c->connack_ms) + options_.timer_slack_ms + 2ull * c->max_latency_ms;
       if (ready_ms >= end_ms) return true;
@@ -149,8 +155,8 @@ void Walker::check_owed_messages() {
       const int q = std::min<int>(m.qos, owed->granted);
       const bool online_at_publish = c->connack_idx < m.p_lo;
       if (q == 0 && (!options_.qos0_when_idle || !online_at_publish || !link_quiet(*c) || s.pressure_seen || m.under_pressure)) return true;
-      if (queue_full_for(s, m)) {
-        if (counting) count("owed.dropped_queue_full");
+      if (queue_full_for(s, m, own_ahead)) {
+        if (counting) count(own_ahead > 0 ? "owed.dropped_queue_full_behind_own_copy" : "owed.dropped_queue_full");
         return true;
       }
       return false;
@@ -163,11 +169,17 @@ void Walker::check_owed_messages() {
       // (5.0: [MQTT-3.3.4-2]); further copies, one per other subscription at its QoS, MAY come.
       const int q_owed = std::min<int>(m.qos, owed->granted);
       int got_qos = -1;  // the highest QoS of a copy of m this session got (-1: none)
-      for (const Delivery& d : s.deliveries)
-        if (d.msg == m.id) got_qos = std::max<int>(got_qos, d.qos);
+      std::size_t got_live = 0;  // live copies of m the session got (each below q_owed past here)
+      for (const Delivery& d : s.deliveries) {
+        if (d.msg != m.id) continue;
+        got_qos = std::max<int>(got_qos, d.qos);
+        if (!d.retained_offer) ++got_live;
+      }
       if (got_qos < 0 && s.copies.count(m.id) > 0) got_qos = q_owed;  // counted, not listed: trust it
       if (got_qos >= q_owed) continue;
-      if (excused(m, owed, true)) continue;
+      // The copies that came may have filled the queue before the one owed (seed 27293:
+      // max_queued_messages 1, the a/b QoS 1 copy queued, the a/+ QoS 2 copy dropped).
+      if (excused(m, owed, true, got_live)) continue;
       // Two messages alike (topic, payload) and one copy: the model gave the copy to one of them
       // when it came; it may as well have been this one, if the other is not owed.
       bool swapped = false;

@@ -390,6 +390,7 @@ class Walker {
   std::vector<std::size_t> offer_possible(const RetainedOffer& o, std::size_t at_idx);
   bool stale_transmission(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p) const;
   bool reassign_identical_copy(std::size_t idx, const Conn& c, Session& s, const mqtt::Packet& p, std::size_t msg);
+  std::size_t members_served_otherwise(const Msg& m, const std::string& key, std::size_t idx) const;
   std::string other_share_group(const Session& other, const Msg& m, const std::string& key, std::size_t idx) const;
   std::size_t release_idx(const Msg& m) const;
 
@@ -400,7 +401,7 @@ class Walker {
   void check_resends();
   struct QueueLoad { std::size_t messages = 0; std::uint64_t bytes = 0; bool sys = false; };
   QueueLoad queue_load(const Session& s, std::size_t exclude_msg, std::size_t lo_idx, std::size_t hi_idx) const;
-  bool queue_full_for(const Session& s, const Msg& m) const;
+  bool queue_full_for(const Session& s, const Msg& m, std::size_t own_ahead = 0) const;
   bool retained_queue_full(const RetainedOffer& o, std::size_t msg_id);
   std::string expired_ahead_note(const Session& s, std::size_t before_idx);
   std::string expired_retained_ahead(const Session& s, std::size_t before_idx);

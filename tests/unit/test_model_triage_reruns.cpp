@@ -88,6 +88,36 @@ TEST_CASE("seeds 26576, 48556: a QoS 1 PUBLISH sent again after its PUBACK is a 
   }
 }
 
+TEST_CASE("seeds 26576, 48556: a member's one copy through a plain subscription may be its share group's, so a resend's copy goes to the resend") {
+  // m0 holds a/b and $share/g/a/+: its one copy of p1 serves both [MQTT-3.3.4-2], the group's
+  // included (so the group took the first message). The resend after PUBACK is a new
+  // Application Message [MQTT-4.3.2-5]; m1's copy is that one's, not the first one's.
+  for (bool second_delivered : {true, false}) {
+    TraceBuilder b;
+    const auto m0 = b.client("m0"), m1 = b.client("m1"), p = b.client("p");
+    const auto k0 = b.connect(m0, connect("m0", false, {}, 0));
+    const auto k1 = b.connect(m1, connect("m1", false, {}, 0));
+    const auto kp = b.connect(p, connect("p", false, {}, 0));
+    b.send(m0, k0, subscribe(1, {sub("a/b", 0), sub("$share/g/a/+", 0)}));
+    b.recv(m0, k0, suback(1, {0, 0}));
+    b.send(m1, k1, subscribe(1, {sub("$share/g/a/+", 1)}));
+    b.recv(m1, k1, suback(1, {1}));
+    b.send(p, kp, publish("a/b", "p1", 1, 2));
+    b.recv(m0, k0, publish("a/b", "p1"));
+    b.recv(p, kp, puback(2));
+    b.close(m0, k0, "crash");
+    b.connect(m0, connect("m0", true, {}, 0));
+    b.send(p, kp, publish("a/b", "p1", 1, 2, false, true));
+    if (second_delivered) {
+      b.recv(m1, k1, publish("a/b", "p1", 1, 1));
+      b.send(m1, k1, puback(1));
+    }
+    b.recv(p, kp, puback(2));
+    ping_at(b, p, kp, 30'000);
+    CHECK(statement_of(b, "", true) == (second_delivered ? "ok" : "MQTT-4.5.0-1"));
+  }
+}
+
 TEST_CASE("overlapping subscriptions: a lone copy below the maximum QoS of the matching subscriptions fails [MQTT-3.3.5-1, MQTT-3.3.4-2]") {
   // s subscribes to a at QoS 0 and # at QoS 1; p1 (QoS 1) must reach s at QoS 1 [MQTT-3.3.5-1]
   // (5.0: [MQTT-3.3.4-2]); a further copy at QoS 0 for the other subscription is allowed.
@@ -111,6 +141,32 @@ TEST_CASE("overlapping subscriptions: a lone copy below the maximum QoS of the m
       const std::string want = version == mqtt::Version::v5 ? "MQTT-3.3.4-2" : "MQTT-3.3.5-1";
       CHECK(statement_of(b, "", true) == (copies == Copies::Qos0Only ? want : "ok"));
     }
+  }
+}
+
+TEST_CASE("seed 27293: with max_queued_messages 1 a lower copy of the message itself may fill the queue before the copy owed at the maximum QoS") {
+  // s is offline with a/b (QoS 1) and a/+ (QoS 2); the server queues one copy per matching
+  // subscription (3.3.4 allows further copies), the QoS 1 one first, and with a queue of one
+  // message drops the QoS 2 one as it would drop any message to a full queue (4.1: storage has
+  // limits). With room for two, the QoS 2 copy is owed [MQTT-3.3.4-2].
+  for (int queue : {1, 2}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), p = b.client("p");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    const auto k0 = b.connect(s, connect("s", false, keep, 0));
+    const auto kp = b.connect(p, connect("p", false, {}, 0));
+    b.send(s, k0, subscribe(1, {sub("a/b", 1), sub("a/+", 2)}));
+    b.recv(s, k0, suback(1, {1, 2}));
+    b.close(s, k0, "reset");
+    b.send(p, kp, publish("a/b", "p1", 2, 1));
+    b.recv(p, kp, pubrec(1));
+    b.send(p, kp, pubrel(1));
+    b.recv(p, kp, pubcomp(1));
+    const auto k1 = b.connect(s, connect("s", false, keep, 0), true);
+    b.recv(s, k1, publish("a/b", "p1", 1, 1));
+    b.send(s, k1, puback(1));
+    ping_at(b, p, kp, 30'000);
+    CHECK(statement_of(b, "max_queued_messages " + std::to_string(queue) + "\n", true) == (queue == 1 ? "ok" : "MQTT-3.3.4-2"));
   }
 }
 
