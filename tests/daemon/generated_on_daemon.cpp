@@ -132,6 +132,12 @@ TEST_CASE("a sample of generated schedules: simulator and daemon agree, the mode
   for (std::uint64_t seed = sample.first_seed; ran < sample.count && seed < sample.first_seed + 100 * sample.count; ++seed) {
     const Schedule s = props::schedule_for_seed(seed, sample.size).value();
     if (capped_duration_ms(s) > sample.budget_ms) continue;
+    // Not with max_keepalive: Mosquitto 2.0's keepalive ring then closes a client whose Keep
+    // Alive equals the cap when its packet is read in the first loop pass of a new second
+    // (keepalive-ring-closes-at-max-keepalive). The simulator's broker wakes exactly on the
+    // second, the daemon every 100 ms or on I/O: whether the close happens is a wall-clock race
+    // there, so the traces would differ by the deviation itself, not by the simulator.
+    if (s.mosquitto_conf.find("max_keepalive") != std::string::npos) continue;
     ++ran;
     CAPTURE(seed);
     const DifferentialResult r = run_differential(s, test::differential_options(kMaxAdvanceMs));
