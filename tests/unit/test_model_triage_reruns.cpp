@@ -4,34 +4,12 @@
 // story passes, the changed one fails with its statement. The seed is named in each title.
 #include <doctest/doctest.h>
 
-#include "model/trace_builder.h"
+#include "model_verdicts.h"
 
 using namespace mqsim;
 using namespace mqsim::model::build;
 using mqtt::PacketType;
 namespace P = mqtt::prop;
-
-namespace {
-
-std::string statement_of(const TraceBuilder& b, const std::string& conf = "", bool liveness = false) {
-  const auto v = judge(b, conf, liveness);
-  if (v.violation) MESSAGE(v.violation->text());
-  return verdict_statement(v);
-}
-
-std::string text_of(const TraceBuilder& b, const std::string& conf = "", bool liveness = false) {
-  const auto v = judge(b, conf, liveness);
-  return v.violation ? v.violation->text() : std::string("ok");
-}
-
-// A keepalive exchange at `time_ms`: an event that ends the trace there, so obligations are due.
-void ping_at(TraceBuilder& b, std::uint32_t client, std::uint32_t conn, std::uint64_t time_ms) {
-  b.at(time_ms);
-  b.send(client, conn, simple(PacketType::PINGREQ));
-  b.recv(client, conn, simple(PacketType::PINGRESP));
-}
-
-}  // namespace
 
 TEST_SUITE("model: campaign triage, reruns") {
 

@@ -1,0 +1,32 @@
+// Shared by the model's unit tests: a hand-built trace's verdict as a statement or as the
+// violation's whole text (printed when a check fails), and a keepalive exchange that ends a trace
+// at a given time so that what is owed by then is due.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <string>
+
+#include "model/trace_builder.h"
+
+namespace mqsim::model::build {
+
+inline std::string statement_of(const TraceBuilder& b, const std::string& conf = "", bool liveness = false) {
+  const auto v = judge(b, conf, liveness);
+  if (v.violation) MESSAGE(v.violation->text());
+  return verdict_statement(v);
+}
+
+inline std::string text_of(const TraceBuilder& b, const std::string& conf = "", bool liveness = false) {
+  const auto v = judge(b, conf, liveness);
+  return v.violation ? v.violation->text() : std::string("ok");
+}
+
+inline void ping_at(TraceBuilder& b, std::uint32_t client, std::uint32_t conn, std::uint64_t time_ms) {
+  b.at(time_ms);
+  b.send(client, conn, simple(mqtt::PacketType::PINGREQ));
+  b.recv(client, conn, simple(mqtt::PacketType::PINGRESP));
+}
+
+}  // namespace mqsim::model::build
