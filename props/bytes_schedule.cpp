@@ -40,7 +40,9 @@ constexpr std::array<OpKind, 16> kKinds = {
 
 constexpr std::array<std::uint16_t, 4> kInflight = {20, 1, 2, 20};
 constexpr std::array<std::uint32_t, 4> kQueued = {1000, 1, 3, 100};
-constexpr std::array<std::uint32_t, 4> kSysInterval_s = {10, 1, 3, 10};
+constexpr std::array<std::uint32_t, 4> kSysInterval_s = {10, 1, 0, 30};  // 0: $SYS off
+// 0: no max_keepalive line. 10 s is the smallest cap every supported version accepts.
+constexpr std::array<std::uint16_t, 4> kMaxKeepalive_s = {0, 65535, 60, 10};
 constexpr std::array<std::uint16_t, 8> kKeepalive_s = {60, 0, 2, 5, 60, 60, 10, 60};
 constexpr std::array<OptU32, 8> kWillDelay_s = {kNone, kNone, 0u, 2u, 10u, kNone, 2u, 10u};
 constexpr std::array<OptU32, 8> kSessionExpiry_s = {kNone, 0u, 2u, 10u, 300u, 0xFFFFFFFFu, kNone, 10u};
@@ -112,9 +114,12 @@ struct Knobs {
   bool queue_qos0 = false;
   std::uint32_t sys_interval_s = 10;
   bool persistence = false;
+  std::uint16_t max_keepalive_s = 0;  // 0: not set
 };
 
-Knobs decode_knobs(std::uint8_t b) {
+// `b` is header byte 0; `more` is byte 1, whose low two bits came into use after it (so the
+// steps of older inputs stay where they were).
+Knobs decode_knobs(std::uint8_t b, std::uint8_t more) {
   Bits bits(b, 8);
   Knobs k;
   k.max_inflight = bits.pick(kInflight);
@@ -122,6 +127,8 @@ Knobs decode_knobs(std::uint8_t b) {
   k.queue_qos0 = bits.flag();
   k.sys_interval_s = bits.pick(kSysInterval_s);
   k.persistence = bits.flag();
+  Bits extra(more, 8);
+  k.max_keepalive_s = extra.pick(kMaxKeepalive_s);
   return k;
 }
 
@@ -132,6 +139,7 @@ std::string knobs_conf(const Knobs& k) {
   c += "max_queued_messages " + std::to_string(k.max_queued) + "\n";
   c += std::string("queue_qos0_messages ") + (k.queue_qos0 ? "true" : "false") + "\n";
   c += "sys_interval " + std::to_string(k.sys_interval_s) + "\n";
+  if (k.max_keepalive_s > 0) c += "max_keepalive " + std::to_string(k.max_keepalive_s) + "\n";
   if (k.persistence) c += "persistence true\npersistence_location /var/lib/mosquitto/\n";
   return c;
 }
@@ -139,7 +147,8 @@ std::string knobs_conf(const Knobs& k) {
 std::string knobs_text(const Knobs& k, std::size_t input_bytes) {
   return "bytes=" + std::to_string(input_bytes) + " inflight=" + std::to_string(k.max_inflight) +
          " queued=" + std::to_string(k.max_queued) + " qos0q=" + (k.queue_qos0 ? "1" : "0") +
-         " sys=" + std::to_string(k.sys_interval_s) + "s persist=" + (k.persistence ? "1" : "0");
+         " sys=" + std::to_string(k.sys_interval_s) + "s persist=" + (k.persistence ? "1" : "0") +
+         (k.max_keepalive_s > 0 ? " max_keepalive=" + std::to_string(k.max_keepalive_s) + "s" : std::string());
 }
 
 ClientSpec decode_client(std::uint32_t word, std::uint32_t index, std::uint32_t count) {
@@ -253,8 +262,8 @@ Schedule schedule_from_bytes(std::span<const std::uint8_t> bytes) {
   s.ops.clear();
   if (bytes.empty()) return s;
   ByteReader in(bytes);
-  const Knobs knobs = decode_knobs(in.byte());
-  in.byte();  // reserved
+  const std::uint8_t knob_byte = in.byte();
+  const Knobs knobs = decode_knobs(knob_byte, in.byte());
   s.seed = 1 + std::uint64_t{in.byte()};
   const auto client_count = static_cast<std::uint32_t>(1 + in.byte() % kMaxClients);
   for (std::uint32_t i = 0; i < kMaxClients; ++i) {

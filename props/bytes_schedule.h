@@ -23,7 +23,8 @@ namespace mqsim::props {
 // schedule and the fuzzer adds the unusual.
 //
 //   [0]      broker knobs: inflight(2 bits) queued(2) queue_qos0(1) sys_interval(2) persistence(1)
-//   [1]      reserved (decoded as nothing, so a knob added later does not move the steps)
+//   [1]      more knobs: max_keepalive(2 bits); the other 6 bits are reserved (a knob added
+//            later does not move the steps)
 //   [2]      the simulator's seed (network randomness): seed = 1 + byte
 //   [3]      number of clients: 1 + byte % kMaxClients
 //   [4..21]  kMaxClients client records of kClientBytes (those beyond the count are ignored,

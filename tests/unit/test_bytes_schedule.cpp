@@ -70,6 +70,21 @@ TEST_CASE("the empty input is the empty schedule") {
   CHECK(mqsim::to_json(decode({})) == mqsim::to_json(s));
 }
 
+TEST_CASE("header byte 1 sets max_keepalive without moving anything else") {
+  Bytes b = header_then_ops({0x03, 0, 0, 0});  // one publish step
+  const Schedule plain = decode(b);
+  CHECK(plain.mosquitto_conf.find("max_keepalive") == std::string::npos);  // 0: the ordinary choice
+  const std::pair<std::uint8_t, const char*> cases[] = {{1, "max_keepalive 65535\n"}, {2, "max_keepalive 60\n"}, {3, "max_keepalive 10\n"}};
+  for (const auto& [bits, line] : cases) {
+    b[1] = bits;
+    const Schedule s = decode(b);
+    CHECK(s.mosquitto_conf.find(line) != std::string::npos);
+    CHECK(mqsim::op_text(s, s.ops[0]) == mqsim::op_text(plain, plain.ops[0]));
+    CHECK(s.clients.size() == plain.clients.size());
+  }
+  check_valid(decode(b), b.size());
+}
+
 TEST_CASE("zero bytes mean the ordinary choices") {
   const Schedule s = decode(Bytes(kHeaderBytes, 0));
   REQUIRE(s.clients.size() == 1);
