@@ -223,10 +223,7 @@ TEST_CASE("seed 3870: a retained message that a due retained will should have re
     if (will_published) {
       CHECK(statement_of(b) == "ok");
     } else {
-      const std::string text = text_of(b);
-      MESSAGE(text);
-      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
-      CHECK(text.find("DISCONNECT 0x80") != std::string::npos);
+      CHECK(names(text_of(b), "MQTT-3.1.2-8", "DISCONNECT 0x80"));
     }
   }
 }
@@ -248,10 +245,7 @@ TEST_CASE("seed 3004: a will behind a partition before 1.5 x keepalive names the
     if (will_ms >= 8'100) {
       CHECK(statement_of(b) == "ok");
     } else {
-      const std::string text = text_of(b);
-      MESSAGE(text);
-      CHECK(text.find("[MQTT-3.1.2-22]") == 0);
-      CHECK(text.find("(100 ms early)") != std::string::npos);
+      CHECK(names(text_of(b), "MQTT-3.1.2-22", "(100 ms early)"));
     }
   }
 }
@@ -391,10 +385,7 @@ TEST_CASE("seed 27335: a will published late through a subscription whose QoS it
     if (on_time) {
       CHECK(statement_of(b) == "ok");
     } else {
-      const std::string text = text_of(b);
-      MESSAGE(text);
-      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
-      CHECK(text.find("Will Delay 10 s, Session Expiry 0 s") != std::string::npos);
+      CHECK(names(text_of(b), "MQTT-3.1.2-8", "Will Delay 10 s, Session Expiry 0 s"));
     }
   }
 }
@@ -483,10 +474,7 @@ TEST_CASE("seed 20981: an old retained message that a newer acknowledged one rep
     if (stored) {
       CHECK(statement_of(b) == "ok");
     } else {
-      const std::string text = text_of(b);
-      MESSAGE(text);
-      CHECK(text.find("[MQTT-3.3.1-5]") == 0);
-      CHECK(text.find("acknowledged while its 3.1.1 publisher had other QoS 1/2 messages in flight") != std::string::npos);
+      CHECK(names(text_of(b), "MQTT-3.3.1-5", "acknowledged while its 3.1.1 publisher had other QoS 1/2 messages in flight"));
     }
   }
 }
@@ -520,10 +508,7 @@ TEST_CASE("seed 29450: a retained message owed behind a queued message that expi
     if (sent) {
       CHECK(statement_of(b, "max_inflight_messages 1\n", true) == "ok");
     } else {
-      const std::string text = text_of(b, "max_inflight_messages 1\n", true);
-      MESSAGE(text);
-      CHECK(text.find("[MQTT-3.8.4-4]") == 0);
-      CHECK(text.find("on \"a/y\" queued ahead of it expired undelivered") != std::string::npos);
+      CHECK(names(text_of(b, "max_inflight_messages 1\n", true), "MQTT-3.8.4-4", "on \"a/y\" queued ahead of it expired undelivered"));
     }
   }
 }
@@ -561,10 +546,7 @@ TEST_CASE("seed 2151: a retained message owed behind a retained copy that expire
     if (sent) {
       CHECK(statement_of(b, "max_inflight_messages 1\n", true) == "ok");
     } else {
-      const std::string text = text_of(b, "max_inflight_messages 1\n", true);
-      MESSAGE(text);
-      CHECK(text.find("[MQTT-3.3.1-9]") == 0);
-      CHECK(text.find("(a retained QoS 1 message on \"a\" queued ahead of it expired undelivered)") != std::string::npos);
+      CHECK(names(text_of(b, "max_inflight_messages 1\n", true), "MQTT-3.3.1-9", "(a retained QoS 1 message on \"a\" queued ahead of it expired undelivered)"));
     }
   }
 }
@@ -887,10 +869,7 @@ TEST_CASE("seed 26264: a message owed to a share group behind a queued message t
     if (sent) {
       CHECK(statement_of(b, "max_inflight_messages 1\n", true) == "ok");
     } else {
-      const std::string text = text_of(b, "max_inflight_messages 1\n", true);
-      MESSAGE(text);
-      CHECK(text.find("[MQTT-4.5.0-1]") == 0);
-      CHECK(text.find("no member got it (a QoS 1 message on \"b\" queued ahead of it expired undelivered)") != std::string::npos);
+      CHECK(names(text_of(b, "max_inflight_messages 1\n", true), "MQTT-4.5.0-1", "no member got it (a QoS 1 message on \"b\" queued ahead of it expired undelivered)"));
     }
   }
 }
@@ -944,10 +923,7 @@ TEST_CASE("seed 27371: a will no member of a share group got names the will's ru
     if (published) {
       CHECK(statement_of(b, "", true) == "ok");
     } else {
-      const std::string text = text_of(b, "", true);
-      MESSAGE(text);
-      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
-      CHECK(text.find("its owner ended the connection with DISCONNECT 0x80") != std::string::npos);
+      CHECK(names(text_of(b, "", true), "MQTT-3.1.2-8", "its owner ended the connection with DISCONNECT 0x80"));
     }
   }
 }
@@ -976,9 +952,7 @@ TEST_CASE("seeds 1761, 2061: a message lost on its way in from a 3.1.1 publisher
   b.send(s, ks, puback(1));
   ping_at(b, s, ks, 60'000);
   const std::string text = text_of(b, "max_inflight_messages 1\n", true);
-  MESSAGE(text);
-  CHECK(text.find("[MQTT-4.5.0-1]") == 0);
-  CHECK(text.find("acknowledged while its 3.1.1 publisher had other QoS 1/2 messages in flight") != std::string::npos);
+  CHECK(names(text, "MQTT-4.5.0-1", "acknowledged while its 3.1.1 publisher had other QoS 1/2 messages in flight"));
   CHECK(text.find("expired undelivered") == std::string::npos);
 }
 
@@ -1027,10 +1001,7 @@ TEST_CASE("seed 41047: a retained will owed to a new subscription and never seen
     if (retained_sent) {
       CHECK(statement_of(b, "", true) == "ok");
     } else {
-      const std::string text = text_of(b, "", true);
-      MESSAGE(text);
-      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
-      CHECK(text.find("never published (its owner ended the connection with DISCONNECT 0x80)") != std::string::npos);
+      CHECK(names(text_of(b, "", true), "MQTT-3.1.2-8", "never published (its owner ended the connection with DISCONNECT 0x80)"));
     }
   }
 }
@@ -1100,10 +1071,7 @@ TEST_CASE("seed 47094: a will never published because its owner came back within
     if (published) {
       CHECK(statement_of(b, "", true) == "ok");
     } else {
-      const std::string text = text_of(b, "", true);
-      MESSAGE(text);
-      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
-      CHECK(text.find("Will Delay 10 s, Session Expiry 0 s") != std::string::npos);
+      CHECK(names(text_of(b, "", true), "MQTT-3.1.2-8", "Will Delay 10 s, Session Expiry 0 s"));
     }
   }
 }
@@ -1134,10 +1102,7 @@ TEST_CASE("seed 47653: a late will is never put down to an alike will its owner 
     if (!late_copy) {
       CHECK(statement_of(b) == "ok");
     } else {
-      const std::string text = text_of(b);
-      MESSAGE(text);
-      CHECK(text.find("[MQTT-3.1.2-8]") == 0);
-      CHECK(text.find("Will Delay 10 s, Session Expiry 0 s") != std::string::npos);
+      CHECK(names(text_of(b), "MQTT-3.1.2-8", "Will Delay 10 s, Session Expiry 0 s"));
     }
   }
 }

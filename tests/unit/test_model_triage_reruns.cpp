@@ -37,63 +37,53 @@ TEST_CASE("seed 22876: a copy read before a slow link could deliver its one PUBL
   }
 }
 
-TEST_CASE("seeds 26576, 48556: a QoS 1 PUBLISH sent again after its PUBACK is a second message, owed to the share group once more") {
-  // m0 took p1 at QoS 0 and ended its session (Clean Start); the resend after PUBACK is a new
-  // Application Message [MQTT-4.3.2-5], and m1's copy is that one's, not a second of the first.
-  for (bool second_delivered : {true, false}) {
-    TraceBuilder b;
-    const auto m0 = b.client("m0"), m1 = b.client("m1"), p = b.client("p");
-    const auto k0 = b.connect(m0, connect("m0", false, {}, 0));
-    const auto k1 = b.connect(m1, connect("m1", false, {}, 0));
-    const auto kp = b.connect(p, connect("p", false, {}, 0));
-    b.send(m0, k0, subscribe(1, {sub("$share/g/a/+", 0)}));
-    b.recv(m0, k0, suback(1, {0}));
-    b.send(m1, k1, subscribe(1, {sub("$share/g/a/+", 1)}));
-    b.recv(m1, k1, suback(1, {1}));
-    b.send(p, kp, publish("a/b", "p1", 1, 2));
-    b.recv(p, kp, puback(2));
-    b.recv(m0, k0, publish("a/b", "p1"));
-    b.close(m0, k0, "crash");
-    b.connect(m0, connect("m0", true, {}, 0));
-    b.send(p, kp, publish("a/b", "p1", 1, 2, false, true));
-    if (second_delivered) {
-      b.recv(m1, k1, publish("a/b", "p1", 1, 1));
-      b.send(m1, k1, puback(1));
-    }
-    b.recv(p, kp, puback(2));
-    ping_at(b, p, kp, 30'000);
-    CHECK(statement_of(b, "", true) == (second_delivered ? "ok" : "MQTT-4.5.0-1"));
+namespace {
+
+// p publishes p1 (QoS 1) to a/b, then sends it again with DUP after its PUBACK; m0 (subscribed
+// with `m0_subs`) takes the first at QoS 0 and ends its session (Clean Start); m1, the group's
+// other member, gets a copy of the resend or nothing. `copy_before_puback`: m0's copy is read
+// before p's PUBACK (the order of the seed-48556 story) or after it (seed 26576's).
+std::string share_resend_story(std::vector<mqtt::Subscription> m0_subs, bool copy_before_puback, bool second_delivered) {
+  TraceBuilder b;
+  const auto m0 = b.client("m0"), m1 = b.client("m1"), p = b.client("p");
+  const auto k0 = b.connect(m0, connect("m0", false, {}, 0));
+  const auto k1 = b.connect(m1, connect("m1", false, {}, 0));
+  const auto kp = b.connect(p, connect("p", false, {}, 0));
+  const std::vector<std::uint8_t> granted(m0_subs.size(), 0);
+  b.send(m0, k0, subscribe(1, std::move(m0_subs)));
+  b.recv(m0, k0, suback(1, granted));
+  b.send(m1, k1, subscribe(1, {sub("$share/g/a/+", 1)}));
+  b.recv(m1, k1, suback(1, {1}));
+  b.send(p, kp, publish("a/b", "p1", 1, 2));
+  if (copy_before_puback) b.recv(m0, k0, publish("a/b", "p1"));
+  b.recv(p, kp, puback(2));
+  if (!copy_before_puback) b.recv(m0, k0, publish("a/b", "p1"));
+  b.close(m0, k0, "crash");
+  b.connect(m0, connect("m0", true, {}, 0));
+  b.send(p, kp, publish("a/b", "p1", 1, 2, false, true));
+  if (second_delivered) {
+    b.recv(m1, k1, publish("a/b", "p1", 1, 1));
+    b.send(m1, k1, puback(1));
   }
+  b.recv(p, kp, puback(2));
+  ping_at(b, p, kp, 30'000);
+  return statement_of(b, "", true);
+}
+
+}  // namespace
+
+TEST_CASE("seeds 26576, 48556: a QoS 1 PUBLISH sent again after its PUBACK is a second message, owed to the share group once more") {
+  // The resend after PUBACK is a new Application Message [MQTT-4.3.2-5], and m1's copy is that
+  // one's, not a second of the first.
+  for (bool second_delivered : {true, false})
+    CHECK(share_resend_story({sub("$share/g/a/+", 0)}, false, second_delivered) == (second_delivered ? "ok" : "MQTT-4.5.0-1"));
 }
 
 TEST_CASE("seeds 26576, 48556: a member's one copy through a plain subscription may be its share group's, so a resend's copy goes to the resend") {
   // m0 holds a/b and $share/g/a/+: its one copy of p1 serves both [MQTT-3.3.4-2], the group's
-  // included (so the group took the first message). The resend after PUBACK is a new
-  // Application Message [MQTT-4.3.2-5]; m1's copy is that one's, not the first one's.
-  for (bool second_delivered : {true, false}) {
-    TraceBuilder b;
-    const auto m0 = b.client("m0"), m1 = b.client("m1"), p = b.client("p");
-    const auto k0 = b.connect(m0, connect("m0", false, {}, 0));
-    const auto k1 = b.connect(m1, connect("m1", false, {}, 0));
-    const auto kp = b.connect(p, connect("p", false, {}, 0));
-    b.send(m0, k0, subscribe(1, {sub("a/b", 0), sub("$share/g/a/+", 0)}));
-    b.recv(m0, k0, suback(1, {0, 0}));
-    b.send(m1, k1, subscribe(1, {sub("$share/g/a/+", 1)}));
-    b.recv(m1, k1, suback(1, {1}));
-    b.send(p, kp, publish("a/b", "p1", 1, 2));
-    b.recv(m0, k0, publish("a/b", "p1"));
-    b.recv(p, kp, puback(2));
-    b.close(m0, k0, "crash");
-    b.connect(m0, connect("m0", true, {}, 0));
-    b.send(p, kp, publish("a/b", "p1", 1, 2, false, true));
-    if (second_delivered) {
-      b.recv(m1, k1, publish("a/b", "p1", 1, 1));
-      b.send(m1, k1, puback(1));
-    }
-    b.recv(p, kp, puback(2));
-    ping_at(b, p, kp, 30'000);
-    CHECK(statement_of(b, "", true) == (second_delivered ? "ok" : "MQTT-4.5.0-1"));
-  }
+  // included (so the group took the first message); m1's copy is the resend's.
+  for (bool second_delivered : {true, false})
+    CHECK(share_resend_story({sub("a/b", 0), sub("$share/g/a/+", 0)}, true, second_delivered) == (second_delivered ? "ok" : "MQTT-4.5.0-1"));
 }
 
 TEST_CASE("overlapping subscriptions: a lone copy below the maximum QoS of the matching subscriptions fails [MQTT-3.3.5-1, MQTT-3.3.4-2]") {
