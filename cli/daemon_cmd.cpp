@@ -1,6 +1,7 @@
 // `mqsim replay --target ...`: see daemon_cmd.h. Loads the schedule as `mqsim replay` does, runs
 // it on the real broker (and with --diff in the simulator too), writes the artifacts.
 #include "cli/daemon_cmd.h"
+#include "cli/input.h"
 
 #include <unistd.h>
 
@@ -22,10 +23,6 @@ namespace mqsim::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool is_number(const std::string& s) {
-  return !s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789") == std::string::npos;
-}
 
 // A TCP run's artifacts: as a simulator failure's, minus trace.hash (a real-time run has no
 // reproducible hash) plus target.txt.
@@ -95,11 +92,12 @@ std::optional<TcpTargetConfig> parse_target(const std::string& text, std::string
     *error = "--target: only a loopback broker (127.0.0.1) can be a target, got \"" + host + "\"";
     return std::nullopt;
   }
-  if (!is_number(port) || std::stoul(port) == 0 || std::stoul(port) > 65535) {
-    *error = "--target: \"" + port + "\" is not a TCP port";
+  const auto number = parse_u64(port, 1, 65535);
+  if (!number) {
+    *error = "--target: \"" + port + "\" is not a TCP port (1 to 65535)";
     return std::nullopt;
   }
-  t.port = static_cast<std::uint16_t>(std::stoul(port));
+  t.port = static_cast<std::uint16_t>(*number);
   return t;
 }
 

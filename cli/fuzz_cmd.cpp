@@ -15,6 +15,7 @@
 
 #include <xxhash.h>
 
+#include <cassert>
 #include <chrono>
 #include <cinttypes>
 #include <functional>
@@ -24,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/artifacts.h"
+#include "cli/campaign_state.h"
 #include "cli/commands.h"
 #include "props/campaign.h"
 #include "props/sharding.h"
@@ -85,11 +87,13 @@ fs::path state_path(const fs::path& out, const Plan& p, std::uint32_t job) {
   return out / "state" / ("shard-" + std::to_string(p.shard) + "-of-" + std::to_string(p.shards) + "-job-" + std::to_string(job) + ".json");
 }
 
-std::uint64_t load_position(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) return 0;
-  auto j = json::parse(in, nullptr, false);
-  return j.is_object() && j.contains("done") ? j["done"].get<std::uint64_t>() : 0;
+// A job's saved position; run_fuzz has refused a campaign whose state files cannot be read, so a
+// file that is not there is the only way to get 0 here.
+std::uint64_t load_position(const fs::path& path, const props::SeedPlan& plan, std::uint32_t job) {
+  std::string error;
+  const auto pos = read_job_position(path.string(), props::seed_for(plan, job, 0), props::seed_stride(plan), &error);
+  assert(pos && "run_fuzz validates every state file before the jobs start");
+  return pos ? pos->done : 0;
 }
 
 // A job's position: how many of its seeds are finished, and which seeds those are (the job's
@@ -106,12 +110,12 @@ void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint3
 [[noreturn]] void job_main(const fs::path& out, const Plan& p, std::uint32_t job, double time_s, int report_fd) {
   signal(SIGINT, SIG_IGN);  // the parent decides when to stop (it sends SIGTERM)
   signal(SIGTERM, [](int) { _exit(0); });
-  const std::uint64_t done_before = load_position(state_path(out, p, job));
+  const props::SeedPlan plan{p.base_seed, p.shard, p.shards, p.jobs};
+  const std::uint64_t done_before = load_position(state_path(out, p, job), plan, job);
   props::CampaignOptions opt;
   opt.size = p.size;
   opt.schedules = 0;
   opt.time_limit_s = time_s;
-  const props::SeedPlan plan{p.base_seed, p.shard, p.shards, p.jobs};
   opt.seed_stride = props::seed_stride(plan);
   opt.first_seed = props::seed_for(plan, job, done_before);
   if (!p.conf.empty()) opt.conf_override = p.conf;
@@ -142,6 +146,16 @@ void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint3
   _exit(0);
 }
 
+
+// Whether every job's saved position can be read back (run before any job starts, so a campaign
+// with an unreadable state file is refused instead of silently starting that job over).
+bool resumable_positions(const fs::path& out, const Plan& p, std::string* error) {
+  const props::SeedPlan plan{p.base_seed, p.shard, p.shards, p.jobs};
+  for (std::uint32_t job = 0; job < p.jobs; ++job) {
+    if (!read_job_position(state_path(out, p, job).string(), props::seed_for(plan, job, 0), props::seed_stride(plan), error)) return false;
+  }
+  return true;
+}
 
 struct JobStats {
   std::uint64_t schedules = 0, failures = 0, known = 0, ops = 0, virtual_ms = 0;
@@ -260,15 +274,23 @@ int run_fuzz(const FuzzArgs& args) {
   const json plan = {{"base_seed", p.base_seed}, {"shard", p.shard}, {"shards", p.shards}, {"jobs", p.jobs}, {"size", p.size}, {"conf", p.conf}};
   const fs::path plan_path = out / "campaign.json";
   if (fs::exists(plan_path)) {
-    std::ifstream in(plan_path);
-    auto saved = json::parse(in, nullptr, false);
     if (!args.resume) {
       std::fprintf(stderr, "mqsim fuzz: %s already holds a campaign; pass --resume to continue it, or choose another --out\n", out.c_str());
       return kExitUsage;
     }
-    if (saved != plan) {
+    std::string error;
+    const auto saved = read_campaign_plan(plan_path.string(), &error);
+    if (!saved) {
+      std::fprintf(stderr, "mqsim fuzz: --resume: %s\n", error.c_str());
+      return kExitUsage;
+    }
+    if (*saved != plan) {
       std::fprintf(stderr, "mqsim fuzz: --resume: %s was started with %s; run with the same --seed/--shard/--jobs/--size/--config\n",
-                   plan_path.c_str(), saved.dump().c_str());
+                   plan_path.c_str(), saved->dump().c_str());
+      return kExitUsage;
+    }
+    if (!resumable_positions(out, p, &error)) {
+      std::fprintf(stderr, "mqsim fuzz: --resume: %s\n", error.c_str());
       return kExitUsage;
     }
   } else if (!write_atomically(plan_path, plan.dump(2) + "\n")) {

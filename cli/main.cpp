@@ -9,8 +9,11 @@
 #include "cli/commands.h"
 #include "cli/corpus_cmd.h"
 #include "cli/daemon_cmd.h"
+#include "cli/input.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_main(int argc, char** argv) {
   using namespace mqsim::cli;
   CLI::App app{"mqsim: Mosquitto's own broker code in a deterministic simulator, checked against a reference model of MQTT 5.0/3.1.1"};
   app.require_subcommand(1);
@@ -110,4 +113,19 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   return run_replay(replay);
+}
+
+}  // namespace
+
+// The one error path: whatever a reader could not use (InputError names the argument, variable
+// or file and what was expected) becomes one line on stderr and exit 2, never a signal.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const mqsim::cli::InputError& e) {
+    std::fprintf(stderr, "mqsim: %s\n", e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mqsim: cannot use this input: %s\n", e.what());
+  }
+  return mqsim::cli::kExitUsage;
 }

@@ -8,6 +8,7 @@
 
 #include "cli/artifacts.h"
 #include "cli/commands.h"
+#include "cli/input.h"
 #include "model/broker_config.h"
 #include "props/bytes_schedule.h"
 #include "props/generators.h"
@@ -35,7 +36,12 @@ bool looks_like_json(const fs::path& file, const std::string& text) {
 std::optional<ReplayInput> load_replay_input(const std::string& what, int size, std::string* error) {
   ReplayInput l;
   if (is_number(what) && !fs::exists(what)) {
-    l.seed = std::stoull(what);
+    const auto seed = parse_u64(what, 0, UINT64_MAX);
+    if (!seed) {
+      *error = "seed " + what + ": expected a whole number from 0 to " + std::to_string(UINT64_MAX);
+      return std::nullopt;
+    }
+    l.seed = *seed;
     l.schedule = props::schedule_for_seed(*l.seed, size).value();
     return l;
   }

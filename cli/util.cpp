@@ -27,7 +27,9 @@ std::optional<double> parse_duration_s(const std::string& text) {
   else if (unit == "m" || unit == "min") scale = 60;
   else if (unit == "h") scale = 3600;
   else return std::nullopt;
-  if (value <= 0) return std::nullopt;
+  // Not a number, not positive, or longer than a year: a typo, not a campaign.
+  constexpr double kYear_s = 365.0 * 24 * 3600;
+  if (!(value > 0) || !(value * scale <= kYear_s)) return std::nullopt;
   return value * scale;
 }
 
@@ -73,7 +75,7 @@ bool load_config_arg(const char* command, const std::optional<std::string>& path
   std::string error;
   auto content = read_file(*path, &error);
   if (!content || !validate_config(*path, *content, &error)) {
-    std::fprintf(stderr, "mqsim %s: %s\n", command, error.c_str());
+    std::fprintf(stderr, "mqsim %s: --config %s\n", command, error.c_str());
     return false;
   }
   *text = std::move(content);

@@ -44,6 +44,16 @@ expect 2 "expected tcp://127.0.0.1:PORT" "bad corpus target" -- "$mqsim" corpus 
 expect 2 "no-such.json: cannot open" "missing result list to compare" -- "$mqsim" corpus --compare no-such.json other.json
 printf '[{"file": "A.json", "group": "g", "name": "n", "verdict": "pass"}]' > verdicts.json
 expect 2 "entry 0: \"reason\" must be a string" "result list missing a field" -- "$mqsim" corpus --compare verdicts.json verdicts.json
+expect 2 "seed 99999999999999999999: expected a whole number" "seed out of range (was an abort)" -- "$mqsim" replay 99999999999999999999
+expect 2 "--time: cannot read \"inf\"" "endless duration" -- "$mqsim" check --time inf
+# A fuzz state file cut short (as a crash mid-write would leave it, were writes not atomic):
+# --resume refuses and names it, instead of starting that job over.
+"$mqsim" fuzz --time 1s --out cut >/dev/null 2>&1
+state=$(ls cut/state/*.json | head -1)
+head -c 9 "$state" > "$state.cut" && mv "$state.cut" "$state"
+expect 2 "$state: not a JSON object" "truncated fuzz state file" -- "$mqsim" fuzz --time 1s --out cut --resume
+head -c 20 cut/campaign.json > cut/campaign.json.cut && mv cut/campaign.json.cut cut/campaign.json
+expect 2 "cut/campaign.json: not a JSON object" "truncated campaign.json" -- "$mqsim" fuzz --time 1s --out cut --resume
 
 # A seed's schedule, replayed with all artifacts; then the directory replays byte-identically.
 "$mqsim" replay 3 --out r3 >out.txt 2>err.txt

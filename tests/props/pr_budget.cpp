@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli/input.h"
 #include "props/campaign.h"
 #include "props/known_deviations.h"
 
@@ -15,9 +16,11 @@ using namespace mqsim;
 
 namespace {
 
-std::uint64_t env_or(const char* name, std::uint64_t fallback) {
+// An environment variable's number, range-checked: MQSIM_PR_SCHEDULES=abc must not run 0 schedules
+// and pass.
+std::uint64_t env_or(const char* name, std::uint64_t fallback, std::uint64_t min, std::uint64_t max) {
   const char* v = std::getenv(name);
-  return v ? std::strtoull(v, nullptr, 10) : fallback;
+  return v ? cli::require_u64(v, min, max, std::string("environment variable ") + name) : fallback;
 }
 
 props::KnownDeviations load_known() {
@@ -31,8 +34,8 @@ props::KnownDeviations load_known() {
 
 TEST_CASE("PR budget: generated schedules against Mosquitto satisfy the MQTT model") {
   props::CampaignOptions opt;
-  opt.first_seed = env_or("MQSIM_PR_SEED", 1);
-  opt.schedules = env_or("MQSIM_PR_SCHEDULES", 2000);
+  opt.first_seed = env_or("MQSIM_PR_SEED", 1, 0, UINT64_MAX);
+  opt.schedules = env_or("MQSIM_PR_SCHEDULES", 2000, 1, 100'000'000);
   const auto known = load_known();
   const auto rep = props::run_campaign(opt, known);
   const auto& st = rep.stats;
