@@ -35,6 +35,7 @@ bool property(const char* name, const auto& body) {
   rc::detail::TestParams params;
   params.maxSuccess = kInputsPerReader;
   params.maxSize = 100;
+  params.seed = 17;  // the same inputs every run (CI verdicts are reproducible)
   rc::detail::TestMetadata metadata;
   metadata.id = name;
   metadata.description = name;
