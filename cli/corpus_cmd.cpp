@@ -12,7 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/daemon_cmd.h"
-#include "model/trace.h"
+#include "trace/trace.h"
 #include "sim/corpus.h"
 
 namespace mqsim::cli {

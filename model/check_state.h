@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "model/checker.h"
-#include "model/mqtt/packet.h"
+#include "trace/mqtt/packet.h"
 
 namespace mqsim::model::detail {
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "model/check_state.h"
-#include "model/mqtt/topic.h"
+#include "trace/mqtt/topic.h"
 
 namespace mqsim::model {
 

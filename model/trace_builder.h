@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "model/checker.h"
-#include "model/mqtt/packet.h"
-#include "model/trace.h"
+#include "trace/mqtt/packet.h"
+#include "trace/trace.h"
 
 namespace mqsim::model::build {
 

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "model/mqtt/packet.h"
+#include "trace/mqtt/packet.h"
 #include "net.h"
 #include "prng.h"
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace mqsim {
 

@@ -31,7 +31,7 @@
 #include "broker_host.h"
 #include "sim.h"
 #include "worker.h"
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace mqsim::corpus {
 namespace {

@@ -51,7 +51,7 @@
 #include <utility>
 #include <vector>
 
-#include "model/mqtt/packet.h"
+#include "trace/mqtt/packet.h"
 #include "sim.h"
 
 namespace mqsim::corpus {

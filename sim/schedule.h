@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "client.h"
-#include "model/mqtt/packet.h"
+#include "trace/mqtt/packet.h"
 
 namespace mqsim {
 

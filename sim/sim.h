@@ -24,7 +24,7 @@
 #include "client.h"
 #include "net.h"
 #include "prng.h"
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace mqsim {
 

@@ -35,7 +35,7 @@
 #include "runner.h"
 #include "schedule.h"
 #include "model/checker.h"
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace mqsim {
 

@@ -15,7 +15,7 @@
 #include <fstream>
 #include <string>
 
-#include "model/trace.h"
+#include "trace/trace.h"
 #include "sim/corpus.h"
 #include "sim/sim.h"
 

@@ -1,4 +1,4 @@
-// Unit tests of the trace (model/trace.h): what a run records must come back from the wire
+// Unit tests of the trace (trace/trace.h): what a run records must come back from the wire
 // buffer exactly (every event kind, binary data included), a buffer cut short by a crash must
 // still parse up to its last whole record, the text form and hash must identify a run (equal for
 // equal traces, different otherwise), and packets must be decoded with the protocol version
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "model/mqtt/packet.h"
-#include "model/trace.h"
+#include "trace/mqtt/packet.h"
+#include "trace/trace.h"
 
 using namespace mqsim;
 using mqtt::PacketType;

@@ -1,5 +1,5 @@
 // Trace recording, parsing, text form and hash: see trace.h.
-#include "model/trace.h"
+#include "trace/trace.h"
 
 #include <xxhash.h>
 

@@ -1,7 +1,7 @@
 // The trace: everything the clients did and saw, with virtual timestamps. It is the only thing
 // sim/ hands to model/ and to people (trace.txt, pcap, diagrams), so it records observations
 // (bytes on a client's socket, connection events, the broker's log), never the broker's insides.
-// It lives in model/ because it is the checker's input contract; sim/ only writes it.
+// It lives in trace/, the contract room: sim/ writes it, model/ judges it, neither knows the other.
 //
 // Two halves: TraceWriter appends events to a flat byte buffer while a run executes (in a forked
 // child it is what crosses the pipe, and what a crash handler can still flush); Trace is the
@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "model/mqtt/packet.h"
+#include "trace/mqtt/packet.h"
 
 namespace mqsim {
 
