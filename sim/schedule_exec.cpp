@@ -7,7 +7,7 @@
 #include <map>
 #include <set>
 
-#include "schedule.h"
+#include "schedule/schedule.h"
 #include "sim.h"
 
 namespace mqsim {

@@ -33,7 +33,7 @@
 #include <string>
 
 #include "runner.h"
-#include "schedule.h"
+#include "schedule/schedule.h"
 #include "model/checker.h"
 #include "trace/trace.h"
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include "sim.h"
+#include "sim/sim.h"
 
 namespace mqsim {
 namespace {

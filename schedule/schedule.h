@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "client.h"
+#include "sim/client.h"
 #include "trace/mqtt/packet.h"
 
 namespace mqsim {
