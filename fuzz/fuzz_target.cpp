@@ -29,6 +29,7 @@
 #include "props/known_deviations.h"
 #include "sim/runner.h"
 #include "schedule/schedule.h"
+#include "sim/schedule_exec.h"
 #include "sim/sim.h"
 
 namespace {

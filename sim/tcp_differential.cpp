@@ -1,6 +1,7 @@
 // Running one schedule on both targets and judging both traces: see tcp_diff.h.
 #include <cassert>
 
+#include "schedule_exec.h"
 #include "sim.h"
 #include "tcp_diff.h"
 
