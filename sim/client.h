@@ -5,7 +5,7 @@
 // DISCONNECT, send any bytes at all). Everything it sends and sees goes into the trace.
 //
 // It must never know which transport it is on: the same script gives the same trace shape on
-// both, which is what the differential check (sim/tcp_diff.h) relies on.
+// both, which is what the differential check (differential/tcp_diff.h) relies on.
 #pragma once
 
 #include <cstdint>

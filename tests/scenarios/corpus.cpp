@@ -16,7 +16,7 @@
 #include <string>
 
 #include "trace/trace.h"
-#include "sim/corpus.h"
+#include "corpus/corpus.h"
 #include "sim/sim.h"
 
 #ifndef MQSIM_CORPUS_DEFAULT_DIR

@@ -52,7 +52,7 @@
 #include <vector>
 
 #include "trace/mqtt/packet.h"
-#include "sim.h"
+#include "sim/sim.h"
 
 namespace mqsim::corpus {
 

@@ -28,9 +28,9 @@
 #include <sstream>
 #include <thread>
 
-#include "broker_host.h"
-#include "sim.h"
-#include "worker.h"
+#include "sim/broker_host.h"
+#include "sim/sim.h"
+#include "sim/worker.h"
 #include "trace/trace.h"
 
 namespace mqsim::corpus {

@@ -32,7 +32,7 @@
 #include <optional>
 #include <string>
 
-#include "runner.h"
+#include "sim/runner.h"
 #include "schedule/schedule.h"
 #include "model/checker.h"
 #include "trace/trace.h"
