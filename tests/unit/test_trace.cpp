@@ -71,12 +71,15 @@ std::vector<Recorded> one_of_each_kind() {
   };
 }
 
+// A fault is written as the typed value its text names (the writer refuses faults as text).
+void write_one(TraceWriter& w, const Recorded& e) {
+  if (e.kind == EventKind::Fault) w.fault(e.time_ms, e.client, e.conn, fault_from_text(e.data).value());
+  else w.add(e.time_ms, e.client, e.conn, e.kind, e.data);
+}
+
 TraceWriter write_all(const std::vector<Recorded>& events) {
   TraceWriter w;
-  for (const auto& e : events) {
-    if (e.kind == EventKind::Fault) w.fault(e.time_ms, e.client, e.conn, fault_from_text(e.data).value());
-    else w.add(e.time_ms, e.client, e.conn, e.kind, e.data);
-  }
+  for (const auto& e : events) write_one(w, e);
   return w;
 }
 
@@ -208,7 +211,7 @@ TEST_CASE("a truncated buffer (every prefix) parses up to its last whole record"
   std::vector<std::size_t> record_ends;
   TraceWriter w;
   for (const auto& e : recorded) {
-    w.add(e.time_ms, e.client, e.conn, e.kind, e.data);
+    write_one(w, e);
     record_ends.push_back(w.bytes().size());
   }
   const std::string& wire = w.bytes();
