@@ -24,6 +24,7 @@
 #include "props/campaign.h"
 #include "props/generators.h"
 #include "sim/broker_host.h"
+#include "sim/schedule_exec.h"
 
 namespace {
 

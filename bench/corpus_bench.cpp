@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/corpus.h"
+#include "corpus/corpus.h"
 
 #ifndef MQSIM_DAEMON_BINARY
 #error "MQSIM_DAEMON_BINARY: the daemon built from the simulator's tree (bench/CMakeLists.txt sets it)"

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "sim/artifacts/pcap.h"
-#include "sim/artifacts/sequence_html.h"
+#include "report/pcap.h"
+#include "report/sequence_html.h"
 
 namespace mqsim::cli {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "model/checker.h"
 #include "sim/runner.h"
-#include "sim/schedule.h"
+#include "schedule/schedule.h"
 
 namespace mqsim::cli {
 

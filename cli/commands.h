@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "sim/schedule.h"
+#include "schedule/schedule.h"
 
 namespace mqsim::cli {
 

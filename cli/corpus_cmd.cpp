@@ -2,7 +2,7 @@
 // broker and reports per file, per failing case, and (for comparing brokers or versions) per case
 // as JSON; compares two such lists. See corpus_cmd.h.
 //
-// It must never decide a verdict itself: sim/corpus.h does; this file only finds the corpus,
+// It must never decide a verdict itself: corpus/corpus.h does; this file only finds the corpus,
 // prints and writes.
 #include "cli/corpus_cmd.h"
 
@@ -12,8 +12,8 @@
 
 #include "cli/commands.h"
 #include "cli/daemon_cmd.h"
-#include "model/trace.h"
-#include "sim/corpus.h"
+#include "trace/trace.h"
+#include "corpus/corpus.h"
 
 namespace mqsim::cli {
 namespace {

@@ -1,5 +1,5 @@
 // `mqsim corpus`: Mosquitto's own packet-sequence corpus (test/broker/data/*.json) run with
-// msg_sequence_test.py's semantics (see sim/corpus.h), in the simulator or, through the same
+// msg_sequence_test.py's semantics (see corpus/corpus.h), in the simulator or, through the same
 // runner, against a real broker over loopback TCP; and the comparison of two per-case result
 // lists (simulator vs daemon, or one corpus against two Mosquitto versions).
 #pragma once

@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "model/broker_config.h"
 #include "props/generators.h"
-#include "sim/tcp_diff.h"
+#include "differential/tcp_diff.h"
 
 #ifndef MQSIM_DAEMON_BINARY
 #define MQSIM_DAEMON_BINARY ""  // built without vendor/daemon.cmake: only daemon:/path works

@@ -12,6 +12,7 @@
 #include "model/broker_config.h"
 #include "props/bytes_schedule.h"
 #include "props/generators.h"
+#include "sim/schedule_exec.h"
 
 namespace mqsim::cli {
 namespace {

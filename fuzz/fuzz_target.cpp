@@ -28,7 +28,8 @@
 #include "props/bytes_schedule.h"
 #include "props/known_deviations.h"
 #include "sim/runner.h"
-#include "sim/schedule.h"
+#include "schedule/schedule.h"
+#include "sim/schedule_exec.h"
 #include "sim/sim.h"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <cstdlib>
 
 #include "model/check_state.h"
-#include "model/mqtt/topic.h"
+#include "trace/mqtt/topic.h"
 
 namespace mqsim::model::detail {
 

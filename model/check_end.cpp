@@ -9,7 +9,7 @@
 #include <set>
 
 #include "model/check_state.h"
-#include "model/mqtt/topic.h"
+#include "trace/mqtt/topic.h"
 
 namespace mqsim::model::detail {
 

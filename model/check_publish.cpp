@@ -7,7 +7,7 @@
 #include <cassert>
 
 #include "model/check_state.h"
-#include "model/mqtt/topic.h"
+#include "trace/mqtt/topic.h"
 
 namespace mqsim::model::detail {
 

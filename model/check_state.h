@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "model/checker.h"
-#include "model/mqtt/packet.h"
+#include "trace/mqtt/packet.h"
 
 namespace mqsim::model::detail {
 
@@ -311,7 +311,7 @@ class Walker {
   void on_event(std::size_t idx);
   void on_send(std::size_t idx, Conn& c, const mqtt::Packet& p);
   void on_recv(std::size_t idx, Conn& c, const mqtt::Packet& p);
-  void on_fault(std::size_t idx, Conn& c, const std::string& what);
+  void on_fault(std::size_t idx, Conn& c, const Fault& fault);
   void violate(std::size_t idx, std::uint32_t client, std::string statement, std::string expected, std::string seen);
   void count(const std::string& what, std::uint64_t n = 1) { verdict_.coverage.counts[what] += n; }
   Conn& conn(std::uint32_t id, std::uint32_t client);

@@ -8,7 +8,7 @@
 #include <charconv>
 
 #include "model/check_state.h"
-#include "model/mqtt/topic.h"
+#include "trace/mqtt/topic.h"
 
 namespace mqsim::model::detail {
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "model/check_state.h"
-#include "model/mqtt/topic.h"
+#include "trace/mqtt/topic.h"
 
 namespace mqsim::model {
 
@@ -169,37 +169,44 @@ void Walker::note_send_timing(Conn& c, std::uint64_t now_ms) {
   }
 }
 
-void Walker::on_fault(std::size_t idx, Conn& c, const std::string& what) {
+void Walker::on_fault(std::size_t idx, Conn& c, const Fault& fault) {
   const std::uint64_t now = ev_[idx].time_ms;
   count("fault");
-  if (what == "hold") {
-    // Bytes of a close still on the wire now wait for the release: when the broker learns of
-    // that close (and reads a DISCONNECT before it) is open again.
-    if (c.ended && c.client_closed && c.close_ms + c.max_latency_ms >= now) widen_close(c);
-    // A second hold does not restart the partition, nor does one that begins before the bytes
-    // the last release let go can have arrived: those are held again.
-    const bool bytes_in_flight = c.ever_held && c.last_release_ms + c.max_latency_ms >= now;
-    if (!c.held && !bytes_in_flight) c.hold_since_ms = now;
-    if (!c.held) c.hold_since_idx = idx;
-    c.first_hold_ms = std::min(c.first_hold_ms, now);
-    c.held = true;
-    c.ever_held = true;
-  } else if (what == "release") {
-    c.held = false;
-    c.last_release_ms = now;
-    if (c.protocol_error && c.protocol_error_readable_ms >= kForeverMs) c.protocol_error_readable_ms = now + c.latency_ms;
-    if (c.sent_while_held) {
-      // Held bytes flow now, unless the broker closed the connection during the partition:
-      // they raise the upper bound of the last receipt, never the lower one.
-      c.last_recv_hi_ms = now + c.latency_ms;
-      c.sent_while_held = false;
+  switch (fault.kind) {
+    case FaultKind::Hold: {
+      // Bytes of a close still on the wire now wait for the release: when the broker learns of
+      // that close (and reads a DISCONNECT before it) is open again.
+      if (c.ended && c.client_closed && c.close_ms + c.max_latency_ms >= now) widen_close(c);
+      // A second hold does not restart the partition, nor does one that begins before the bytes
+      // the last release let go can have arrived: those are held again.
+      const bool bytes_in_flight = c.ever_held && c.last_release_ms + c.max_latency_ms >= now;
+      if (!c.held && !bytes_in_flight) c.hold_since_ms = now;
+      if (!c.held) c.hold_since_idx = idx;
+      c.first_hold_ms = std::min(c.first_hold_ms, now);
+      c.held = true;
+      c.ever_held = true;
+      return;
     }
-  } else if (what.rfind("latency ", 0) == 0) {
-    c.latency_ms = static_cast<std::uint32_t>(std::strtoul(what.c_str() + 8, nullptr, 10));
-    if (c.latency_ms > 0) c.ever_latency = true;
-    c.max_latency_ms = std::max(c.max_latency_ms, c.latency_ms);
+    case FaultKind::Release:
+      c.held = false;
+      c.last_release_ms = now;
+      if (c.protocol_error && c.protocol_error_readable_ms >= kForeverMs) c.protocol_error_readable_ms = now + c.latency_ms;
+      if (c.sent_while_held) {
+        // Held bytes flow now, unless the broker closed the connection during the partition:
+        // they raise the upper bound of the last receipt, never the lower one.
+        c.last_recv_hi_ms = now + c.latency_ms;
+        c.sent_while_held = false;
+      }
+      return;
+    case FaultKind::Latency:
+      c.latency_ms = fault.amount;
+      if (c.latency_ms > 0) c.ever_latency = true;
+      c.max_latency_ms = std::max(c.max_latency_ms, c.latency_ms);
+      return;
+    case FaultKind::ShortIo:
+      return;  // it only splits reads and writes: MQTT framing hides it from the model
   }
-  // "short-io N%" only splits reads and writes: MQTT framing hides it from the model.
+  assert(false && "a fault kind the model does not know");
 }
 
 void Walker::on_event(std::size_t idx) {
@@ -216,7 +223,10 @@ void Walker::on_event(std::size_t idx) {
       count("connection");
       return;
     }
-    case EventKind::Fault: if (Conn* c = find_conn(e.conn)) on_fault(idx, *c, e.data); return;
+    case EventKind::Fault:
+      assert(e.fault);  // Trace::parse refuses a fault it cannot read
+      if (Conn* c = find_conn(e.conn)) on_fault(idx, *c, *e.fault);
+      return;
     case EventKind::Close: if (Conn* c = find_conn(e.conn)) on_client_close(idx, *c, e.data); return;
     case EventKind::PeerClosed: case EventKind::PeerReset:
       if (Conn* c = find_conn(e.conn)) {

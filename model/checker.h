@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "model/broker_config.h"
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace mqsim::model {
 

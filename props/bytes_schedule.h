@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <span>
 
-#include "sim/schedule.h"
+#include "schedule/schedule.h"
 
 namespace mqsim::props {
 

@@ -7,6 +7,7 @@
 
 #include "model/broker_config.h"
 #include "props/generators.h"
+#include "sim/schedule_exec.h"
 #include "sim/sim.h"
 
 namespace mqsim::props {

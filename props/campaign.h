@@ -14,7 +14,7 @@
 #include "model/checker.h"
 #include "props/known_deviations.h"
 #include "sim/runner.h"
-#include "sim/schedule.h"
+#include "schedule/schedule.h"
 
 namespace mqsim::props {
 

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "sim/schedule.h"
+#include "schedule/schedule.h"
 
 namespace mqsim::props {
 

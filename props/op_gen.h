@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/schedule.h"
+#include "schedule/schedule.h"
 
 namespace mqsim::props {
 

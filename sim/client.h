@@ -5,7 +5,7 @@
 // DISCONNECT, send any bytes at all). Everything it sends and sees goes into the trace.
 //
 // It must never know which transport it is on: the same script gives the same trace shape on
-// both, which is what the differential check (sim/tcp_diff.h) relies on.
+// both, which is what the differential check (differential/tcp_diff.h) relies on.
 #pragma once
 
 #include <cstdint>
@@ -15,10 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "model/mqtt/packet.h"
+#include "schedule/ack_policy.h"
+#include "trace/mqtt/packet.h"
 #include "net.h"
 #include "prng.h"
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace mqsim {
 
@@ -35,15 +36,6 @@ struct ClientOptions {
   mqtt::Properties extra_connect_properties;      // anything else for CONNECT
   std::uint16_t port = 1883;
   bool auto_ping = true;                          // send PINGREQ when keepalive_s passes quietly
-};
-
-// Which acknowledgements the client holds back instead of sending (a slow or broken receiver).
-struct AckPolicy {
-  bool withhold_puback = false;    // for QoS 1 PUBLISH received
-  bool withhold_pubrec = false;    // for QoS 2 PUBLISH received
-  bool withhold_pubrel = false;    // for our QoS 2 PUBLISH acknowledged by PUBREC
-  bool withhold_pubcomp = false;   // for PUBREL received
-  bool operator==(const AckPolicy&) const = default;
 };
 
 // How a client ends (part of) its connection.

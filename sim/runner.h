@@ -12,7 +12,7 @@
 
 #include "sim.h"
 #include "worker.h"
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace mqsim {
 

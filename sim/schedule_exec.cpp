@@ -1,4 +1,4 @@
-// Playing a schedule on the simulator. See schedule.h.
+// Playing a schedule on the simulator. See schedule_exec.h.
 //
 // Ops never fail: an op that makes no sense at that point (publish while disconnected) is sent
 // anyway or dropped with a note, exactly as a buggy client would. That keeps every subsequence
@@ -7,7 +7,8 @@
 #include <map>
 #include <set>
 
-#include "schedule.h"
+#include "schedule_exec.h"
+
 #include "sim.h"
 
 namespace mqsim {

@@ -163,41 +163,41 @@ Connection* Sim::conn_of(const std::string& client) {
   return c.conn() == 0 ? nullptr : &net_.at(c.conn());
 }
 
-void Sim::fault(const std::string& client, const std::string& text) {
+void Sim::fault(const std::string& client, const Fault& fault) {
   ScriptedClient& c = (*this)[client];
-  trace_.add(now_ms_, c.index(), c.conn(), EventKind::Fault, text);
+  trace_.fault(now_ms_, c.index(), c.conn(), fault);
 }
 
 void Sim::hold(const std::string& client) {
-  if (tcp_) return tcp_fault(client, "hold", 0);
+  if (tcp_) return tcp_fault(client, {FaultKind::Hold});
   if (Connection* c = conn_of(client)) {
     c->to_broker.held = c->to_client.held = true;
-    fault(client, "hold");
+    fault(client, {FaultKind::Hold});
   }
 }
 
 void Sim::release(const std::string& client) {
-  if (tcp_) return tcp_fault(client, "release", 0);
+  if (tcp_) return tcp_fault(client, {FaultKind::Release});
   if (Connection* c = conn_of(client)) {
     c->to_broker.held = c->to_client.held = false;
     Network::answer_closed_client(*c, now_ms_);  // the broker's held bytes reach a closed client
-    fault(client, "release");
+    fault(client, {FaultKind::Release});
   }
 }
 
 void Sim::latency(const std::string& client, std::uint32_t latency_ms) {
-  if (tcp_) return tcp_fault(client, "latency", latency_ms);
+  if (tcp_) return tcp_fault(client, {FaultKind::Latency, latency_ms});
   if (Connection* c = conn_of(client)) {
     c->faults.latency_ms = latency_ms;
-    fault(client, "latency " + std::to_string(latency_ms) + "ms");
+    fault(client, {FaultKind::Latency, latency_ms});
   }
 }
 
 void Sim::short_io(const std::string& client, std::uint32_t percent) {
-  if (tcp_) return tcp_fault(client, "short-io", percent);
+  if (tcp_) return tcp_fault(client, {FaultKind::ShortIo, percent});
   if (Connection* c = conn_of(client)) {
     c->faults.short_io_percent = percent;
-    fault(client, "short-io " + std::to_string(percent) + "%");
+    fault(client, {FaultKind::ShortIo, percent});
   }
 }
 

@@ -24,7 +24,7 @@
 #include "client.h"
 #include "net.h"
 #include "prng.h"
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace mqsim {
 
@@ -137,7 +137,7 @@ class Sim {
   Connection* conn_of(const std::string& client);
   void broker_log(std::string_view line);
   void record_broker_exit();
-  void fault(const std::string& client, const std::string& text);
+  void fault(const std::string& client, const Fault& fault);
 
   // The TCP target (sim/tcp_driver.cpp).
   void tcp_start(const SimConfig& config);
@@ -146,7 +146,7 @@ class Sim {
   bool tcp_pump_until(std::uint64_t until_ms, bool stop_when_quiet);
   bool tcp_pump_once();
   void tcp_shutdown();
-  void tcp_fault(const std::string& client, const std::string& what, std::uint32_t amount);
+  void tcp_fault(const std::string& client, const Fault& fault);
   void tcp_record_exit_if_gone();
 
   std::uint64_t now_ms_ = 0;

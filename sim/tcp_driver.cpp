@@ -142,22 +142,21 @@ void Sim::tcp_shutdown() {
 // hold/release act on the client's side of its socket; latency and short I/O cannot be imposed
 // on loopback: with a non-zero amount they are a note, with zero they are what the simulator
 // records (nothing to impose either way).
-void Sim::tcp_fault(const std::string& client, const std::string& what, std::uint32_t amount) {
+void Sim::tcp_fault(const std::string& client, const Fault& fault) {
   ScriptedClient& c = (*this)[client];
   if (c.conn() == 0) return;  // as the simulator: no connection, nothing to fault
   tcp_->sync_clock();
-  if (what == "hold" || what == "release") {
-    tcp_->transport->hold(c.conn(), what == "hold");
-    fault(client, what);
+  if (fault.kind == FaultKind::Hold || fault.kind == FaultKind::Release) {
+    tcp_->transport->hold(c.conn(), fault.kind == FaultKind::Hold);
+    this->fault(client, fault);
     return;
   }
-  assert(what == "latency" || what == "short-io");
-  const std::string text = what + " " + std::to_string(amount) + (what == "latency" ? "ms" : "%");
-  if (amount == 0) {
-    fault(client, text);
+  assert(fault.kind == FaultKind::Latency || fault.kind == FaultKind::ShortIo);
+  if (fault.amount == 0) {
+    this->fault(client, fault);
     return;
   }
-  note(text + " on " + client + ": not applied (the tcp target cannot delay or split loopback I/O)");
+  note(fault_text(fault) + " on " + client + ": not applied (the tcp target cannot delay or split loopback I/O)");
 }
 
 }  // namespace mqsim

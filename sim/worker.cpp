@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "broker_host.h"
-#include "model/trace.h"
+#include "trace/trace.h"
 
 // Sanitizer builds (MQSIM_SANITIZE, fuzz/CMakeLists.txt): gcc says __SANITIZE_ADDRESS__, clang
 // __has_feature.

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "sim/tcp_diff.h"
+#include "differential/tcp_diff.h"
 #include "tests/scenarios/scenario.h"
 
 #ifndef MQSIM_DAEMON_BINARY

@@ -1,5 +1,5 @@
 // Generated schedules (props/generators.h) on the simulator and on the REAL daemon built from the
-// same tree, judged by the model and compared event by event (sim/tcp_diff.h). Real time is the
+// same tree, judged by the model and compared event by event (differential/tcp_diff.h). Real time is the
 // cost here, so the sample is small and cheap on purpose: schedules whose virtual duration,
 // with every advance capped at kMaxAdvanceMs on both targets, stays within kBudgetMs. A model
 // violation fails unless it is a listed known deviation; every divergence fails.

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "props/campaign.h"
-#include "sim/tcp_diff.h"
+#include "differential/tcp_diff.h"
 
 #if !defined(MQSIM_PLANT_NAME) || !defined(MQSIM_PLANTED_DAEMON) || !defined(MQSIM_DAEMON_BINARY)
 #error "MQSIM_PLANT_NAME, MQSIM_PLANTED_DAEMON and MQSIM_DAEMON_BINARY must be defined (tests/CMakeLists.txt)"

@@ -15,8 +15,8 @@
 #include <fstream>
 #include <string>
 
-#include "model/trace.h"
-#include "sim/corpus.h"
+#include "trace/trace.h"
+#include "corpus/corpus.h"
 #include "sim/sim.h"
 
 #ifndef MQSIM_CORPUS_DEFAULT_DIR

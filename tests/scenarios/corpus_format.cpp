@@ -1,4 +1,4 @@
-// The two corpus formats (sim/corpus.h): 2.1's payload tokens, read as 2.1's
+// The two corpus formats (corpus/corpus.h): 2.1's payload tokens, read as 2.1's
 // msg_sequence_test.py parse_message reads them (its quirks included), the group-level defaults,
 // the detection of the format, and the default CONNACK each format's Python expects.
 //
@@ -12,7 +12,7 @@
 #include <fstream>
 #include <string>
 
-#include "sim/corpus.h"
+#include "corpus/corpus.h"
 
 #ifndef MQSIM_MOSQUITTO_VERSION_STR
 #define MQSIM_MOSQUITTO_VERSION_STR ""

@@ -5,8 +5,8 @@
 // never make a test fail by their absence.
 #include "scenario.h"
 #include "seed_scripts.h"
-#include "sim/artifacts/pcap.h"
-#include "sim/artifacts/sequence_html.h"
+#include "report/pcap.h"
+#include "report/sequence_html.h"
 
 #include <unistd.h>
 

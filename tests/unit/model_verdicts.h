@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "model/trace_builder.h"
+#include "tests/lib/trace_builder.h"
 
 namespace mqsim::model::build {
 

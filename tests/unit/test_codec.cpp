@@ -1,4 +1,4 @@
-// Unit tests of the MQTT wire codec (model/mqtt/packet.h): round trips of every packet type in
+// Unit tests of the MQTT wire codec (trace/mqtt/packet.h): round trips of every packet type in
 // both versions, byte vectors written by hand from the specifications, one malformed input per
 // decode rule, framing, short forms and the text form. The property table of MQTT 5.0 (table
 // 2-4) is written out again here, independently of packet.cpp, to serve as the oracle.
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "model/mqtt/packet.h"
+#include "trace/mqtt/packet.h"
 
 using namespace mqsim::mqtt;
 using PT = PacketType;

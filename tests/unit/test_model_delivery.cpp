@@ -3,7 +3,7 @@
 // broker would show it, and with one thing changed.
 #include <doctest/doctest.h>
 
-#include "model/trace_builder.h"
+#include "tests/lib/trace_builder.h"
 
 using namespace mqsim;
 using namespace mqsim::model::build;

@@ -2,7 +2,7 @@
 // reader. Each rule accepts a right trace and rejects a wrong one with its statement.
 #include <doctest/doctest.h>
 
-#include "model/trace_builder.h"
+#include "tests/lib/trace_builder.h"
 
 using namespace mqsim;
 using namespace mqsim::model::build;

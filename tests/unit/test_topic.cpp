@@ -1,11 +1,11 @@
-// Unit tests of the topic functions (model/mqtt/topic.h): the examples of MQTT 5.0 sections
+// Unit tests of the topic functions (trace/mqtt/topic.h): the examples of MQTT 5.0 sections
 // 4.7.1.2, 4.7.1.3, 4.7.2, 4.7.3 and 4.8.2 as tables, plus validity edge cases.
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
-#include "model/mqtt/topic.h"
+#include "trace/mqtt/topic.h"
 
 using namespace mqsim::mqtt;
 

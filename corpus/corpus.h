@@ -51,8 +51,8 @@
 #include <utility>
 #include <vector>
 
-#include "model/mqtt/packet.h"
-#include "sim.h"
+#include "trace/mqtt/packet.h"
+#include "sim/sim.h"
 
 namespace mqsim::corpus {
 

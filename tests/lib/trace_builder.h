@@ -6,12 +6,14 @@
 
 #include <cassert>
 #include <map>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "model/checker.h"
-#include "model/mqtt/packet.h"
-#include "model/trace.h"
+#include "trace/mqtt/packet.h"
+#include "trace/trace.h"
 
 namespace mqsim::model::build {
 
@@ -143,7 +145,12 @@ class TraceBuilder {
   }
   void close(std::uint32_t client, std::uint32_t conn, const std::string& how) { event(client, conn, EventKind::Close, how); }
   void peer_closed(std::uint32_t client, std::uint32_t conn) { event(client, conn, EventKind::PeerClosed); }
-  void fault(std::uint32_t client, std::uint32_t conn, const std::string& what) { event(client, conn, EventKind::Fault, what); }
+  // A fault by its text form ("hold", "latency 500ms"); anything else is a mistake in the test.
+  void fault(std::uint32_t client, std::uint32_t conn, const std::string& what) {
+    const std::optional<Fault> f = fault_from_text(what);
+    if (!f) throw std::invalid_argument("TraceBuilder::fault: not a fault: \"" + what + "\"");
+    writer_.fault(now_ms_, client, conn, *f);
+  }
   Trace build() const { return Trace::parse(writer_.bytes()); }
 
  private:

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace mqsim {
 

@@ -1,12 +1,14 @@
 // Trace recording, parsing, text form and hash: see trace.h.
-#include "model/trace.h"
+#include "trace/trace.h"
 
 #include <xxhash.h>
 
 #include <cassert>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <stdexcept>
 
 namespace mqsim {
 namespace {
@@ -14,6 +16,8 @@ namespace {
 // Wire record: u64 time_ms | u32 client | u32 conn | u8 kind | u32 size | size bytes (host order:
 // the buffer never leaves the machine that wrote it).
 constexpr std::size_t kRecordHeaderBytes = 8 + 4 + 4 + 1 + 4;
+// A Fault record's data: u8 kind | u32 amount.
+constexpr std::size_t kFaultBytes = 1 + 4;
 
 template <typename T>
 void put(std::string& out, T value) {
@@ -46,7 +50,49 @@ std::size_t whole_records(std::string_view wire) {
   return n;
 }
 
+constexpr std::pair<FaultKind, std::string_view> kFaultNames[] = {
+    {FaultKind::Hold, "hold"}, {FaultKind::Release, "release"}, {FaultKind::Latency, "latency"}, {FaultKind::ShortIo, "short-io"}};
+
+bool has_amount(FaultKind kind) { return kind == FaultKind::Latency || kind == FaultKind::ShortIo; }
+std::string_view amount_unit(FaultKind kind) { return kind == FaultKind::Latency ? "ms" : "%"; }
+
+std::optional<Fault> decode_fault(std::string_view data) {
+  if (data.size() != kFaultBytes) return std::nullopt;
+  const Fault fault{static_cast<FaultKind>(get<std::uint8_t>(data.data())), get<std::uint32_t>(data.data() + 1)};
+  for (const auto& [kind, name] : kFaultNames) {
+    if (kind == fault.kind) return fault;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::string fault_text(const Fault& fault) {
+  for (const auto& [kind, name] : kFaultNames) {
+    if (kind != fault.kind) continue;
+    if (!has_amount(kind)) return std::string(name);
+    return std::string(name) + " " + std::to_string(fault.amount) + std::string(amount_unit(kind));
+  }
+  assert(false && "a FaultKind without a name");
+  return "?";
+}
+
+std::optional<Fault> fault_from_text(std::string_view text) {
+  const std::size_t space = text.find(' ');
+  const std::string_view name = text.substr(0, space);
+  for (const auto& [kind, known] : kFaultNames) {
+    if (name != known) continue;
+    if (!has_amount(kind)) return space == std::string_view::npos ? std::optional<Fault>(Fault{kind, 0}) : std::nullopt;
+    if (space == std::string_view::npos) return std::nullopt;
+    std::string_view amount = text.substr(space + 1);
+    if (amount.ends_with(amount_unit(kind))) amount.remove_suffix(amount_unit(kind).size());
+    std::uint32_t value = 0;
+    const auto [end, error] = std::from_chars(amount.data(), amount.data() + amount.size(), value);
+    if (error != std::errc() || end != amount.data() + amount.size() || amount.empty()) return std::nullopt;
+    return Fault{kind, value};
+  }
+  return std::nullopt;
+}
 
 const char* event_kind_name(EventKind kind) {
   switch (kind) {
@@ -69,12 +115,29 @@ const char* event_kind_name(EventKind kind) {
 
 void TraceWriter::add(std::uint64_t time_ms, std::uint32_t client, std::uint32_t conn, EventKind kind,
                       std::string_view data) {
+  assert(kind != EventKind::Fault && "faults are typed: TraceWriter::fault");
   assert(data.size() < (std::size_t{1} << 31));
   wire_.reserve(wire_.size() + kRecordHeaderBytes + data.size());
   put<std::uint64_t>(wire_, time_ms);
   put<std::uint32_t>(wire_, client);
   put<std::uint32_t>(wire_, conn);
   put<std::uint8_t>(wire_, static_cast<std::uint8_t>(kind));
+  put<std::uint32_t>(wire_, static_cast<std::uint32_t>(data.size()));
+  wire_.append(data);
+  ++count_;
+}
+
+void TraceWriter::fault(std::uint64_t time_ms, std::uint32_t client, std::uint32_t conn, const Fault& fault) {
+  assert(fault.amount == 0 || has_amount(fault.kind));
+  std::string data;
+  put<std::uint8_t>(data, static_cast<std::uint8_t>(fault.kind));
+  put<std::uint32_t>(data, fault.amount);
+  assert(data.size() == kFaultBytes);
+  wire_.reserve(wire_.size() + kRecordHeaderBytes + data.size());
+  put<std::uint64_t>(wire_, time_ms);
+  put<std::uint32_t>(wire_, client);
+  put<std::uint32_t>(wire_, conn);
+  put<std::uint8_t>(wire_, static_cast<std::uint8_t>(EventKind::Fault));
   put<std::uint32_t>(wire_, static_cast<std::uint32_t>(data.size()));
   wire_.append(data);
   ++count_;
@@ -98,6 +161,15 @@ Trace Trace::parse(std::string_view wire) {
     e.data.assign(p + kRecordHeaderBytes, size);
     at += kRecordHeaderBytes + size;
     if (e.kind == EventKind::Client) t.client_names_.push_back(e.data);
+    if (e.kind == EventKind::Fault) {
+      e.fault = decode_fault(e.data);
+      if (!e.fault) {
+        throw std::runtime_error("trace: event " + std::to_string(n) + " is a fault of unknown kind (" +
+                                 std::to_string(size) + " bytes, kind byte " +
+                                 std::to_string(size ? get<std::uint8_t>(p + kRecordHeaderBytes) : 0) + ")");
+      }
+      e.data.clear();
+    }
     if (e.kind == EventKind::Send || e.kind == EventKind::Recv) {
       const auto* bytes = reinterpret_cast<const std::uint8_t*>(e.data.data());
       // A connection speaks the version its CONNECT announced (byte 6 + name length, 3.1.2.2).
@@ -135,6 +207,10 @@ std::string Trace::line(const Event& e) const {
   std::string out = head;
   if (e.kind == EventKind::Send || e.kind == EventKind::Recv) {
     out += e.packet ? mqtt::to_text(*e.packet) : "UNDECODABLE (" + e.decode_error + ")";
+  } else if (e.kind == EventKind::Fault) {
+    assert(e.fault);
+    out += event_kind_name(e.kind);
+    out += " " + fault_text(*e.fault);
   } else {
     out += event_kind_name(e.kind);
     if (!e.data.empty()) out += " " + e.data;

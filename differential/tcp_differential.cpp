@@ -1,7 +1,8 @@
 // Running one schedule on both targets and judging both traces: see tcp_diff.h.
 #include <cassert>
 
-#include "sim.h"
+#include "sim/schedule_exec.h"
+#include "sim/sim.h"
 #include "tcp_diff.h"
 
 namespace mqsim {

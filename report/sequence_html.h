@@ -15,7 +15,7 @@
 #include <optional>
 #include <string>
 
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace mqsim {
 

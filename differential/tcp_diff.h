@@ -32,10 +32,10 @@
 #include <optional>
 #include <string>
 
-#include "runner.h"
-#include "schedule.h"
+#include "sim/runner.h"
+#include "schedule/schedule.h"
 #include "model/checker.h"
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace mqsim {
 

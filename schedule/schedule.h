@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "client.h"
-#include "model/mqtt/packet.h"
+#include "schedule/ack_policy.h"
+#include "trace/mqtt/packet.h"
 
 namespace mqsim {
 
@@ -87,13 +87,5 @@ std::string to_json(const Schedule& s);
 // On malformed input returns nullopt and sets `error` naming the field, e.g.
 // "ops[3].qos: expected an integer 0..2, got \"x\"".
 std::optional<Schedule> schedule_from_json(std::string_view text, std::string* error);
-
-class Sim;
-// Plays the schedule on a fresh Sim (clients created, ops applied in order, then the liveness
-// phase when asked). Every op is marked in the trace with a Step event.
-void execute(const Schedule& s, Sim& sim);
-// The liveness phase alone: heal the network, release acks, reconnect persistent sessions,
-// let time run, so that everything owed can arrive.
-void liveness_phase(const Schedule& s, Sim& sim);
 
 }  // namespace mqsim

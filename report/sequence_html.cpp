@@ -125,7 +125,7 @@ Row note_row(const Event& e, std::uint32_t lane) {
     case EventKind::PeerClosed: return {0, Shape::LaneNote, lane, false, "EOF from broker " + conn, "drop"};
     case EventKind::PeerReset: return {0, Shape::LaneNote, lane, false, "RST from broker " + conn, "drop"};
     case EventKind::Malformed: return {0, Shape::LaneNote, lane, false, "malformed: " + e.data, "bad"};
-    case EventKind::Fault: return {0, Shape::LaneNote, lane, false, "fault: " + e.data, "fault"};
+    case EventKind::Fault: return {0, Shape::LaneNote, lane, false, "fault: " + fault_text(*e.fault), "fault"};
     case EventKind::BrokerExit: return {0, Shape::LaneNote, 0, false, "broker exited (" + e.data + ")", "drop"};
     case EventKind::Step: return {0, Shape::WideNote, 0, false, e.data, "step"};
     case EventKind::Note: return {0, lane ? Shape::LaneNote : Shape::WideNote, lane, false, e.data, "note"};

@@ -1,4 +1,5 @@
-// Schedules: text form, JSON form and execution. See schedule.h.
+// Schedules: the text form (op_text, schedule_text). See schedule.h; JSON: schedule_json.cpp;
+// playing one on the simulator: sim/schedule_exec.h.
 #include "schedule.h"
 
 #include <nlohmann/json.hpp>
@@ -7,7 +8,6 @@
 #include <map>
 #include <sstream>
 
-#include "sim.h"
 
 namespace mqsim {
 namespace {

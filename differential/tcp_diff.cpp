@@ -9,7 +9,7 @@
 #include <set>
 #include <vector>
 
-#include "sim.h"
+#include "sim/sim.h"
 
 namespace mqsim {
 namespace {

@@ -1,7 +1,7 @@
 // The trace: everything the clients did and saw, with virtual timestamps. It is the only thing
 // sim/ hands to model/ and to people (trace.txt, pcap, diagrams), so it records observations
 // (bytes on a client's socket, connection events, the broker's log), never the broker's insides.
-// It lives in model/ because it is the checker's input contract; sim/ only writes it.
+// It lives in trace/, the contract room: sim/ writes it, model/ judges it, neither knows the other.
 //
 // Two halves: TraceWriter appends events to a flat byte buffer while a run executes (in a forked
 // child it is what crosses the pipe, and what a crash handler can still flush); Trace is the
@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "model/mqtt/packet.h"
+#include "trace/mqtt/packet.h"
 
 namespace mqsim {
 
@@ -28,12 +28,32 @@ enum class EventKind : std::uint8_t {
   PeerClosed,      // the client saw EOF from the broker
   PeerReset,       // the client saw a connection reset
   Malformed,       // the client received bytes it could not decode: data = reason
-  Fault,           // a network fault was applied: data = its text
+  Fault,           // a network fault was applied: Event::fault (typed, never text)
   Log,             // one line of the broker's log
   BrokerExit,      // the broker's main() ended: data = exit status
   Note,            // anything else worth a line (data = text)
 };
 const char* event_kind_name(EventKind kind);
+
+// A network fault applied to one client's connection. It crosses the trace as a value (kind and
+// amount), so the model reads what the simulator did without parsing text, and a kind the
+// model does not know is an error (Trace::parse throws), never silently ignored.
+enum class FaultKind : std::uint8_t {
+  Hold = 1,    // partition: bytes both ways wait
+  Release,     // heal: held bytes flow again
+  Latency,     // amount = the delay of every byte from now on, in ms (0: none)
+  ShortIo,     // amount = the percent of reads and writes split short
+};
+struct Fault {
+  FaultKind kind = FaultKind::Hold;
+  std::uint32_t amount = 0;    // Latency: ms; ShortIo: percent; Hold, Release: 0
+  bool operator==(const Fault&) const = default;
+};
+// The text form, as trace.txt shows it: "hold", "release", "latency 5ms", "short-io 20%".
+std::string fault_text(const Fault& fault);
+// The text form back, for people writing traces by hand (the unit may be left out: "latency
+// 500"). nullopt for anything else: an unknown kind, a missing or extra amount.
+std::optional<Fault> fault_from_text(std::string_view text);
 
 struct Event {
   std::uint64_t time_ms = 0;
@@ -44,12 +64,15 @@ struct Event {
   // Send/Recv only: the decoded packet (nullopt when it does not decode: see decode_error).
   std::optional<mqtt::Packet> packet;
   std::string decode_error;
+  std::optional<Fault> fault;      // Fault only (its data is empty)
   mqtt::Version version = mqtt::Version::v5;  // the connection's protocol version
 };
 
 class TraceWriter {
  public:
+  // Any kind but Fault, which is typed: fault().
   void add(std::uint64_t time_ms, std::uint32_t client, std::uint32_t conn, EventKind kind, std::string_view data);
+  void fault(std::uint64_t time_ms, std::uint32_t client, std::uint32_t conn, const Fault& fault);
   const std::string& bytes() const { return wire_; }
   std::size_t event_count() const { return count_; }
 
@@ -60,7 +83,8 @@ class TraceWriter {
 
 class Trace {
  public:
-  // Parses a writer's buffer. A truncated tail (a crash mid-append) is dropped, not an error.
+  // Parses a writer's buffer. A truncated tail (a crash mid-append) is dropped, not an error; a
+  // whole fault record of unknown kind or size throws std::runtime_error naming the event.
   static Trace parse(std::string_view wire);
 
   const std::vector<Event>& events() const { return events_; }
