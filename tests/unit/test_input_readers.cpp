@@ -19,8 +19,8 @@
 #include "props/bytes_schedule.h"
 #include "props/generators.h"
 #include "props/known_deviations.h"
-#include "sim/corpus.h"
-#include "sim/schedule.h"
+#include "corpus/corpus.h"
+#include "schedule/schedule.h"
 
 using namespace mqsim;
 using nlohmann::json;
