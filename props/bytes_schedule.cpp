@@ -15,6 +15,7 @@
 #include <string>
 
 #include "props/generators.h"
+#include "schedule/broker_knobs.h"
 
 namespace mqsim::props {
 namespace {
@@ -108,20 +109,11 @@ class Bits {
   unsigned taken_ = 0;
 };
 
-struct Knobs {
-  std::uint16_t max_inflight = 20;
-  std::uint32_t max_queued = 1000;
-  bool queue_qos0 = false;
-  std::uint32_t sys_interval_s = 10;
-  bool persistence = false;
-  std::uint16_t max_keepalive_s = 0;  // 0: not set
-};
-
 // `b` is header byte 0; `more` is byte 1, whose low two bits came into use after it (so the
 // steps of older inputs stay where they were).
-Knobs decode_knobs(std::uint8_t b, std::uint8_t more) {
+BrokerKnobs decode_knobs(std::uint8_t b, std::uint8_t more) {
   Bits bits(b, 8);
-  Knobs k;
+  BrokerKnobs k;
   k.max_inflight = bits.pick(kInflight);
   k.max_queued = bits.pick(kQueued);
   k.queue_qos0 = bits.flag();
@@ -130,25 +122,6 @@ Knobs decode_knobs(std::uint8_t b, std::uint8_t more) {
   Bits extra(more, 8);
   k.max_keepalive_s = extra.pick(kMaxKeepalive_s);
   return k;
-}
-
-// The same mosquitto.conf text generators.cpp writes for the same knobs.
-std::string knobs_conf(const Knobs& k) {
-  std::string c = "listener 1883\nallow_anonymous true\n";
-  c += "max_inflight_messages " + std::to_string(k.max_inflight) + "\n";
-  c += "max_queued_messages " + std::to_string(k.max_queued) + "\n";
-  c += std::string("queue_qos0_messages ") + (k.queue_qos0 ? "true" : "false") + "\n";
-  c += "sys_interval " + std::to_string(k.sys_interval_s) + "\n";
-  if (k.max_keepalive_s > 0) c += "max_keepalive " + std::to_string(k.max_keepalive_s) + "\n";
-  if (k.persistence) c += "persistence true\npersistence_location /var/lib/mosquitto/\n";
-  return c;
-}
-
-std::string knobs_text(const Knobs& k, std::size_t input_bytes) {
-  return "bytes=" + std::to_string(input_bytes) + " inflight=" + std::to_string(k.max_inflight) +
-         " queued=" + std::to_string(k.max_queued) + " qos0q=" + (k.queue_qos0 ? "1" : "0") +
-         " sys=" + std::to_string(k.sys_interval_s) + "s persist=" + (k.persistence ? "1" : "0") +
-         (k.max_keepalive_s > 0 ? " max_keepalive=" + std::to_string(k.max_keepalive_s) + "s" : std::string());
 }
 
 ClientSpec decode_client(std::uint32_t word, std::uint32_t index, std::uint32_t count) {
@@ -263,7 +236,7 @@ Schedule schedule_from_bytes(std::span<const std::uint8_t> bytes) {
   if (bytes.empty()) return s;
   ByteReader in(bytes);
   const std::uint8_t knob_byte = in.byte();
-  const Knobs knobs = decode_knobs(knob_byte, in.byte());
+  const BrokerKnobs knobs = decode_knobs(knob_byte, in.byte());
   s.seed = 1 + std::uint64_t{in.byte()};
   const auto client_count = static_cast<std::uint32_t>(1 + in.byte() % kMaxClients);
   for (std::uint32_t i = 0; i < kMaxClients; ++i) {
@@ -271,8 +244,8 @@ Schedule schedule_from_bytes(std::span<const std::uint8_t> bytes) {
     if (i < client_count) s.clients.push_back(decode_client(word, i, client_count));
   }
   while (in.remaining() > 0 && s.ops.size() < kMaxOps) s.ops.push_back(decode_op(in, client_count));
-  s.mosquitto_conf = knobs_conf(knobs);
-  s.swarm = knobs_text(knobs, bytes.size());
+  s.mosquitto_conf = mosquitto_conf(knobs);
+  s.swarm = "bytes=" + std::to_string(bytes.size()) + " " + knobs_text(knobs);
   s.liveness = true;
   Schedule out = normalise(std::move(s));
   assert(out.clients.size() == client_count);

@@ -6,6 +6,7 @@
 #include "generators.h"
 
 #include "op_gen.h"
+#include "schedule/broker_knobs.h"
 
 #include <algorithm>
 #include <string>
@@ -15,14 +16,10 @@ namespace {
 
 namespace gen = rc::gen;
 
-struct Swarm {
-  std::uint16_t max_inflight = 20;
-  std::uint32_t max_queued = 1000;
-  bool queue_qos0 = false;
-  std::uint32_t sys_interval_s = 10;
-  bool persistence = false;
+// The broker's settings and the operation mix. The settings are BrokerKnobs' own members, so
+// gen_swarm below draws them one by one, in the order it always has (a seed keeps its schedule).
+struct Swarm : BrokerKnobs {
   std::vector<int> weights;  // one per OpKind, in enum order
-  std::uint16_t max_keepalive_s = 0;  // 0: not set (Mosquitto's default: no cap)
 };
 
 // Each op kind's possible weights in a swarm, in OpKind order. Publishing and subscribing are
@@ -76,22 +73,8 @@ rc::Gen<Swarm> gen_swarm() {
       gen::set(&Swarm::max_keepalive_s, gen::weightedElement<std::uint16_t>({{6, 0}, {1, 65535}, {2, 60}, {1, 10}})));
 }
 
-std::string broker_conf(const Swarm& s) {
-  std::string c = "listener 1883\nallow_anonymous true\n";
-  c += "max_inflight_messages " + std::to_string(s.max_inflight) + "\n";
-  c += "max_queued_messages " + std::to_string(s.max_queued) + "\n";
-  c += std::string("queue_qos0_messages ") + (s.queue_qos0 ? "true" : "false") + "\n";
-  c += "sys_interval " + std::to_string(s.sys_interval_s) + "\n";
-  if (s.max_keepalive_s > 0) c += "max_keepalive " + std::to_string(s.max_keepalive_s) + "\n";
-  if (s.persistence) c += "persistence true\npersistence_location /var/lib/mosquitto/\n";
-  return c;
-}
-
 std::string swarm_text(const Swarm& s) {
-  std::string t = "inflight=" + std::to_string(s.max_inflight) + " queued=" + std::to_string(s.max_queued) +
-                  " qos0q=" + (s.queue_qos0 ? "1" : "0") + " sys=" + std::to_string(s.sys_interval_s) + "s" +
-                  " persist=" + (s.persistence ? "1" : "0") +
-                  (s.max_keepalive_s > 0 ? " max_keepalive=" + std::to_string(s.max_keepalive_s) + "s" : std::string()) + " mix=";
+  std::string t = knobs_text(s) + " mix=";
   for (int k = 0; k < kOpKinds; ++k) t += (k ? "," : "") + std::string(op_kind_name(static_cast<OpKind>(k))) + ":" + std::to_string(s.weights[static_cast<std::size_t>(k)]);
   return t;
 }
@@ -171,7 +154,7 @@ rc::Gen<Schedule> gen_schedule(std::uint32_t max_ops) {
       });
       return gen::map(ops, [sw, clients](std::vector<Op> ops) {
         Schedule s;
-        s.mosquitto_conf = broker_conf(sw);
+        s.mosquitto_conf = mosquitto_conf(sw);
         s.swarm = swarm_text(sw);
         s.clients = clients;
         s.ops = std::move(ops);
