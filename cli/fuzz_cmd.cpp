@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <functional>
+#include <map>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -85,19 +86,42 @@ fs::path state_path(const fs::path& out, const Plan& p, std::uint32_t job) {
   return out / "state" / ("shard-" + std::to_string(p.shard) + "-of-" + std::to_string(p.shards) + "-job-" + std::to_string(job) + ".json");
 }
 
-std::uint64_t load_position(const fs::path& path) {
+// What a job's earlier runs (before --resume) counted: carried into its state file so that
+// `mqsim merge` reports the whole campaign.
+struct Tally {
+  std::uint64_t done = 0, failures = 0, known = 0;
+  std::map<std::string, std::uint64_t> known_by_cause;
+};
+
+Tally load_tally(const fs::path& path) {
+  Tally t;
   std::ifstream in(path);
-  if (!in) return 0;
+  if (!in) return t;
   auto j = json::parse(in, nullptr, false);
-  return j.is_object() && j.contains("done") ? j["done"].get<std::uint64_t>() : 0;
+  if (!j.is_object()) return t;
+  t.done = j.value("done", std::uint64_t{0});
+  t.failures = j.value("failing_runs", std::uint64_t{0});
+  t.known = j.value("known_runs", std::uint64_t{0});
+  if (j.contains("known_by_cause") && j["known_by_cause"].is_object()) {
+    for (const auto& [cause, runs] : j["known_by_cause"].items()) if (runs.is_number_unsigned()) t.known_by_cause[cause] = runs;
+  }
+  return t;
 }
 
 // A job's position: how many of its seeds are finished, and which seeds those are (the job's
 // seeds are first_seed, first_seed + stride, ...), so people and tests can see what a campaign
 // covered and where --resume goes on without recomputing the seed plan.
-void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint32_t job, std::uint64_t done) {
+// With it, what the job's runs showed so far: failing runs, runs the fixed broker passes and
+// their causes (cumulative over --resume), and the Mosquitto version they ran (for `mqsim merge`).
+void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint32_t job, const Tally& before, const props::CampaignStats& st) {
+  const std::uint64_t done = before.done + st.schedules;
+  json by_cause = json::object();
+  for (const auto& [cause, runs] : before.known_by_cause) by_cause[cause] = runs;
+  for (const auto& [cause, runs] : st.known_by_cause) by_cause[cause] = by_cause.value(cause, std::uint64_t{0}) + runs;
   const json state = {{"done", done}, {"first_seed", props::seed_for(plan, job, 0)}, {"stride", props::seed_stride(plan)},
-                      {"next_seed", props::seed_for(plan, job, done)}};
+                      {"next_seed", props::seed_for(plan, job, done)}, {"mosquitto", MQSIM_MOSQUITTO_VERSION_STR},
+                      {"failing_runs", before.failures + st.failures}, {"known_runs", before.known + st.known},
+                      {"known_by_cause", by_cause}, {"tolerance_s", st.tolerance_s}, {"elapsed_s", st.elapsed_s}};
   write_atomically(path, state.dump() + "\n");
 }
 
@@ -106,7 +130,8 @@ void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint3
 [[noreturn]] void job_main(const fs::path& out, const Plan& p, std::uint32_t job, double time_s, int report_fd) {
   signal(SIGINT, SIG_IGN);  // the parent decides when to stop (it sends SIGTERM)
   signal(SIGTERM, [](int) { _exit(0); });
-  const std::uint64_t done_before = load_position(state_path(out, p, job));
+  const Tally before = load_tally(state_path(out, p, job));
+  const std::uint64_t done_before = before.done;
   props::CampaignOptions opt;
   opt.size = p.size;
   opt.schedules = 0;
@@ -121,12 +146,13 @@ void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint3
   props::KnownDeviations known;
   std::string error;
   known.load_dir(props::default_known_deviations_dir(), &error);
+  opt.tolerate = !is_reference_program();  // a reference broker compares with nothing
   double last_save_s = 0;
   auto progress = [&](const props::CampaignStats& st, const props::Finding* fresh) {
     if (fresh) save_finding(out, *fresh);
     if (st.elapsed_s - last_save_s >= 1.0 || fresh) {
       last_save_s = st.elapsed_s;
-      save_position(state_path(out, p, job), plan, job, done_before + st.schedules);
+      save_position(state_path(out, p, job), plan, job, before, st);
       char line[160];
       const int n = std::snprintf(line, sizeof line, "%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", job, st.schedules,
                                   st.failures, st.known, st.ops, st.virtual_ms);
@@ -134,7 +160,7 @@ void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint3
     }
   };
   auto rep = props::run_campaign(opt, known, progress);
-  save_position(state_path(out, p, job), plan, job, done_before + rep.stats.schedules);
+  save_position(state_path(out, p, job), plan, job, before, rep.stats);
   char line[160];
   const int n = std::snprintf(line, sizeof line, "%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", job, rep.stats.schedules,
                               rep.stats.failures, rep.stats.known, rep.stats.ops, rep.stats.virtual_ms);
