@@ -26,7 +26,7 @@ std::string write_catch_all_list() {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir / "catch-all" / "faces");
   std::ofstream(dir / "catch-all" / "cause.json") << R"({"summary": "claims every QoS downgrade violation", "why": "test",
-    "statements": ["MQTT-3.8.4-8"], "versions": [")" << props::mosquitto_version() << R"( (test)"]})";
+    "statements": ["MQTT-3.8.4-8"], "versions": [")" << props::mosquitto_version() << R"x( (test)"]})x";
   std::ofstream(dir / "catch-all" / "faces" / "catch-all.json") << R"({"statement": "MQTT-3.8.4-8", "match": "",
     "summary": "any", "why": "test"})";
   return dir.string();
