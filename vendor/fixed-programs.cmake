@@ -27,8 +27,6 @@ foreach(cause IN LISTS MQSIM_FIXED_CAUSES)
   string(MAKE_C_IDENTIFIER "${cause}" id)
   mqsim_variant_broker(mosquitto_broker_without_${id} ${others})
   mqsim_reference_program(mqsim_without_${id} mosquitto_broker_without_${id} "${MQSIM_ABLATION_DIR}/mqsim-without-${cause}")
-  # No debug info in the variants: 62 MB -> a few MB each (13 variants were 794 MB with it).
-  target_link_options(mqsim_without_${id} PRIVATE -Wl,--strip-debug)
   add_dependencies(mqsim_ablation mqsim_without_${id})
 endforeach()
 add_dependencies(mqsim mqsim_ablation)
