@@ -59,9 +59,10 @@ void print_known_by_cause(const props::CampaignReport& rep, const props::KnownDe
   }
 }
 
-void print_summary(const props::CampaignReport& rep, const std::vector<std::string>& dirs, const props::KnownDeviations& known, bool tolerant) {
+void print_summary(const props::CampaignReport& rep, const std::vector<std::string>& dirs, const props::KnownDeviations& known, bool tolerant,
+                   const std::string& replayer) {
   const auto& st = rep.stats;
-  std::printf("\nmqsim check — Mosquitto %s\n", MQSIM_MOSQUITTO_VERSION_STR);
+  std::printf("\nmqsim check — Mosquitto %s%s\n", MQSIM_MOSQUITTO_VERSION_STR, tolerant ? "" : " (fixed broker, no tolerance)");
   std::printf("  %-22s %" PRIu64 "\n", "schedules", st.schedules);
   std::printf("  %-22s %" PRIu64 "\n", "steps", st.ops);
   std::printf("  %-22s %s\n", "virtual time covered", human_duration(double(st.virtual_ms) / 1000).c_str());
@@ -83,7 +84,7 @@ void print_summary(const props::CampaignReport& rep, const std::vector<std::stri
   for (std::size_t i = 0; i < rep.findings.size(); ++i) {
     std::printf("\n  FAIL %zu: %s\n", i + 1, rep.findings[i].headline().c_str());
     if (rep.findings[i].evaluation.violation) std::printf("        %s\n", rep.findings[i].evaluation.violation->text().c_str());
-    std::printf("        artifacts: %s\n        replay:    mqsim replay %s\n", dirs[i].c_str(), dirs[i].c_str());
+    std::printf("        artifacts: %s\n        replay:    %s replay %s\n", dirs[i].c_str(), replayer.c_str(), dirs[i].c_str());
     const auto& others = rep.findings[i].other_seeds;
     if (!others.empty()) {
       std::printf("        same signature, not shrunk: seed");
@@ -182,14 +183,14 @@ int run_check(const CheckArgs& args) {
   if (progress.tty) std::fprintf(stderr, "\n");
 
   std::vector<std::string> dirs;
+  const std::string replayer = opt.broker_program.empty() ? "mqsim" : opt.broker_program;
   for (const auto& f : rep.findings) {
     const std::string dir = args.out_dir + "/seed-" + std::to_string(f.seed);
-    const std::string replayer = opt.broker_program.empty() ? "mqsim" : opt.broker_program;
     FailureReport fr{f.shrunk, f.evaluation.result, f.evaluation.violation, f.headline(), replayer + " replay " + dir, f.seed};
     if (!write_failure_dir(dir, fr, &error)) std::fprintf(stderr, "mqsim check: could not save %s: %s\n", dir.c_str(), error.c_str());
     dirs.push_back(dir);
   }
-  print_summary(rep, dirs, known, opt.tolerate);
+  print_summary(rep, dirs, known, opt.tolerate, replayer);
   if (args.junit_path && !write_junit(*args.junit_path, rep, dirs, &error)) {
     std::fprintf(stderr, "mqsim check: --junit %s\n", error.c_str());
     return kExitUsage;
