@@ -254,6 +254,11 @@ int supervise_fuzz_jobs(const FuzzArgs& args, const fs::path& out, std::uint32_t
               t.schedules, elapsed_s, elapsed_s > 0 ? double(t.schedules) / elapsed_s : 0.0, jobs, t.failures, t.known, saved, out.c_str(),
               g_stop ? " (stopped; continue with --resume)" : "");
   (void)args;
+  // The per-cause counts live in the jobs' state files: the same report `mqsim merge` prints.
+  MergeArgs report;
+  report.dirs = {out.string()};
+  std::printf("\n");
+  run_merge(report);
   return saved > 0 ? kExitFound : kExitOk;
 }
 
