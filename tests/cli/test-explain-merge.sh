@@ -4,7 +4,8 @@
 #      cause ("fails without the fix of <cause>") and no other;
 #   2. `mqsim merge` of two real `mqsim fuzz --shard` directories: one report, schedules summed,
 #      new failures first, then the known causes per version;
-#   3. bad input: exit 2 with one line naming it.
+#   3. `mqsim check --broker fixed` runs on the fixed broker with no tolerance;
+#   4. bad input: exit 2 with one line naming it.
 #   test-explain-merge.sh <mqsim> <known-deviations dir> <Mosquitto version>
 set -uo pipefail
 mqsim="$1"
@@ -57,7 +58,20 @@ fresh=$(ls shard1/failures shard2/failures | grep -v ':$' | grep -c . || true)
 if [[ $fresh -eq 0 && $rc -eq 0 ]] || [[ $fresh -gt 0 && $rc -eq 1 ]]; then ok "merge exit $rc with $fresh saved failure dir(s)"; else fail "merge exit $rc with $fresh saved failure dir(s)"; fi
 cat merge.out
 
-# 3. bad input.
+# 3. `check --broker fixed`: the campaign runs on mqsim-fixed and tolerates nothing (its verdict
+#    depends on the list's fixes, so only what it ran on is checked here).
+"$mqsim" check --broker fixed -n 100 --out fixed-out >fixed.out 2>fixed.err
+rc=$?
+if [[ $rc -le 1 ]] && grep -q "Mosquitto $version (fixed broker, no tolerance)" fixed.out && grep -q "tolerance  *none: every failure counts" fixed.out; then
+  ok "check --broker fixed: on the fixed broker, no tolerance (exit $rc)"
+else
+  fail "check --broker fixed: exit $rc: $(head -3 fixed.out) $(tail -2 fixed.err)"
+fi
+if compgen -G "fixed-out/seed-*/verdict.txt" >/dev/null && ! grep -q "mqsim-fixed replay" fixed-out/seed-*/verdict.txt; then
+  fail "check --broker fixed: a saved failure's reproduce command does not name mqsim-fixed"
+fi
+
+# 4. bad input.
 "$mqsim" merge shard1 nowhere >bad.out 2>bad.err
 if [[ $? -eq 2 ]] && grep -q "nowhere: not a \`mqsim fuzz --out\` directory" bad.err; then ok "merge of a non-campaign dir: exit 2, named"; else fail "merge nowhere: $(cat bad.err)"; fi
 "$mqsim" explain no-such-file.json >bad.out 2>bad.err
