@@ -16,7 +16,9 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <random>
+#include <string>
 
 #include "props/campaign.h"
 
@@ -34,13 +36,16 @@ double total_cpu_s() { return cpu_s(RUSAGE_SELF) + cpu_s(RUSAGE_CHILDREN); }
 
 struct Measured {
   props::CampaignStats stats;
+  std::map<std::string, std::uint64_t> new_kinds;   // failure kind of each new signature's first run
   double cpu_s = 0;
 };
 
 Measured measure(props::CampaignOptions opt, const props::KnownDeviations& known) {
   const double before = total_cpu_s();
   Measured m;
-  m.stats = props::run_campaign(opt, known).stats;
+  const auto rep = props::run_campaign(opt, known);
+  m.stats = rep.stats;
+  for (const auto& f : rep.findings) ++m.new_kinds[f.evaluation.failure_kind + " " + f.evaluation.signature() + " seed " + std::to_string(f.seed)];
   m.cpu_s = total_cpu_s() - before;
   return m;
 }
@@ -74,6 +79,9 @@ int main(int argc, char** argv) {
               100.0 * double(a.stats.failures) / double(a.stats.schedules));
   std::printf("  tolerated (fixed passes)%" PRIu64 " runs, %zu cause label(s); new %" PRIu64 "\n", b.stats.known, b.stats.known_by_cause.size(),
               b.stats.failures);
+  for (const auto& [kind, n] : b.new_kinds) {
+    if (kind.rfind("violation", 0) != 0) std::printf("    new, not a violation: %s\n", kind.c_str());
+  }
   std::printf("  reference runs          %" PRIu64 " (%.2f per failing run)\n", b.stats.reference_runs,
               a.stats.failures ? double(b.stats.reference_runs) / double(a.stats.failures) : 0.0);
   std::printf("  CPU without tolerance   %.2f s\n  CPU, fixed broker only  %.2f s (%.1f %%: re-runs alone)\n  CPU with attribution    %.2f s\n",
