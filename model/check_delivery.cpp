@@ -876,7 +876,7 @@ bool Walker::will_of_early_keepalive_close(std::size_t idx, const mqtt::Packet& 
     std::uint64_t last_read_ms = 0;
     for (std::uint64_t d : other.sure_recv_ms) last_read_ms = std::max(last_read_ms, d);
     const std::uint64_t earliest_ms = last_read_ms + std::uint64_t{other.keepalive_s} * kKeepaliveEarliestCloseMsPerS;
-    if (earliest_ms <= now) continue;  // early_close would have placed it
+    if (earliest_ms < now) continue;  // early_close would have placed it
     violate(idx, other.client, "MQTT-3.1.2-22",
             "no keepalive close before the Keep Alive (" + std::to_string(other.keepalive_s) + " s) passed without a packet received (t>=" +
                 std::to_string(earliest_ms) + "ms)",

@@ -425,7 +425,9 @@ void Walker::check_server_close(std::size_t idx, Conn& c) {
   for (std::uint64_t d : c.sure_recv_ms)
     if (d + c.max_latency_ms < t) last_read_ms = std::max(last_read_ms, d);
   const std::uint64_t earliest_ms = last_read_ms + std::uint64_t{c.keepalive_s} * kKeepaliveEarliestCloseMsPerS;
-  if (t < earliest_ms) {
+  // A client silent for exactly its Keep Alive has not missed it yet (a packet every Keep Alive
+  // is the most it owes): only more silence than that allows the close.
+  if (t <= earliest_ms) {
     if (resend_close(idx, c)) return;
     violate(idx, ev_[idx].client, "MQTT-3.1.2-22",
             "no keepalive close before the Keep Alive (" + std::to_string(c.keepalive_s) + " s) passed without a packet received (t>=" +

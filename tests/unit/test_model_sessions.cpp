@@ -128,6 +128,13 @@ TEST_CASE("keepalive: a close between 1 x and 1.5 x keepalive of silence is no v
     b.peer_closed(c, k);
     CHECK(statement(b) == "ok");
   }
+  TraceBuilder b;  // exactly the Keep Alive of silence: the client has not missed it yet
+  const auto c = b.client("c");
+  b.at(600);
+  const auto k = b.connect(c, connect("c", true, {}, 5));
+  b.at(5'600);
+  b.peer_closed(c, k);
+  CHECK(statement(b) == "MQTT-3.1.2-22");
 }
 
 TEST_CASE("keepalive counts from the last packet the broker received, not from one a partition held back") {
