@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "schedule/schedule.h"
 
@@ -26,8 +27,22 @@ struct CheckArgs {
   std::string out_dir = "mqsim-out";
   std::optional<std::string> known_dir;
   bool fail_fast = false;
+  std::string broker = "as-built";  // or "fixed": the fixed broker, no tolerance
 };
 int run_check(const CheckArgs& args);
+
+struct ExplainArgs {
+  std::string what;                 // a failure directory, a seed, a schedule.json or a face
+  int size = 100;
+  std::optional<std::string> known_dir;
+};
+int run_explain(const ExplainArgs& args);
+
+struct MergeArgs {
+  std::vector<std::string> dirs;    // `mqsim fuzz --out` directories
+  std::optional<std::string> known_dir;
+};
+int run_merge(const MergeArgs& args);
 
 struct ReplayArgs {
   std::string what;                 // a seed, a failure directory, a schedule.json or a fuzzer input
@@ -61,6 +76,9 @@ struct FuzzArgs {
 };
 int run_fuzz(const FuzzArgs& args);
 
+// Whether this program is one of the build's reference brokers (mqsim-fixed or an ablation
+// variant): its campaigns then tolerate nothing (it would only compare itself with itself).
+bool is_reference_program();
 // Parses "30s", "5m", "8h", "90" (seconds). nullopt when malformed.
 std::optional<double> parse_duration_s(const std::string& text);
 // Reads a whole file; nullopt with `error` when it cannot.

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <functional>
+#include <map>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -87,21 +88,48 @@ fs::path state_path(const fs::path& out, const Plan& p, std::uint32_t job) {
   return out / "state" / ("shard-" + std::to_string(p.shard) + "-of-" + std::to_string(p.shards) + "-job-" + std::to_string(job) + ".json");
 }
 
-// A job's saved position; run_fuzz has refused a campaign whose state files cannot be read, so a
-// file that is not there is the only way to get 0 here.
-std::uint64_t load_position(const fs::path& path, const props::SeedPlan& plan, std::uint32_t job) {
+// What a job's earlier runs (before --resume) counted: carried into its state file so that
+// `mqsim merge` reports the whole campaign. run_fuzz has refused a campaign whose state files
+// cannot be read (read_job_position), so a file that is not there is the only way to get 0 here.
+struct Tally {
+  std::uint64_t done = 0, failures = 0, known = 0;
+  std::map<std::string, std::uint64_t> known_by_cause;
+};
+
+Tally load_tally(const fs::path& path, const props::SeedPlan& plan, std::uint32_t job) {
+  Tally t;
   std::string error;
   const auto pos = read_job_position(path.string(), props::seed_for(plan, job, 0), props::seed_stride(plan), &error);
   assert(pos && "run_fuzz validates every state file before the jobs start");
-  return pos ? pos->done : 0;
+  if (!pos || pos->done == 0) return t;
+  t.done = pos->done;
+  std::ifstream in(path);
+  auto j = json::parse(in, nullptr, false);
+  if (!j.is_object()) return t;
+  // Counts only (the position was checked above): a field of another type counts as none.
+  const auto count = [&](const char* key) { return j.contains(key) && j[key].is_number_unsigned() ? j[key].get<std::uint64_t>() : 0; };
+  t.failures = count("failing_runs");
+  t.known = count("known_runs");
+  if (j.contains("known_by_cause") && j["known_by_cause"].is_object()) {
+    for (const auto& [cause, runs] : j["known_by_cause"].items()) if (runs.is_number_unsigned()) t.known_by_cause[cause] = runs;
+  }
+  return t;
 }
 
 // A job's position: how many of its seeds are finished, and which seeds those are (the job's
 // seeds are first_seed, first_seed + stride, ...), so people and tests can see what a campaign
 // covered and where --resume goes on without recomputing the seed plan.
-void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint32_t job, std::uint64_t done) {
+// With it, what the job's runs showed so far: failing runs, runs the fixed broker passes and
+// their causes (cumulative over --resume), and the Mosquitto version they ran (for `mqsim merge`).
+void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint32_t job, const Tally& before, const props::CampaignStats& st) {
+  const std::uint64_t done = before.done + st.schedules;
+  json by_cause = json::object();
+  for (const auto& [cause, runs] : before.known_by_cause) by_cause[cause] = runs;
+  for (const auto& [cause, runs] : st.known_by_cause) by_cause[cause] = by_cause.value(cause, std::uint64_t{0}) + runs;
   const json state = {{"done", done}, {"first_seed", props::seed_for(plan, job, 0)}, {"stride", props::seed_stride(plan)},
-                      {"next_seed", props::seed_for(plan, job, done)}};
+                      {"next_seed", props::seed_for(plan, job, done)}, {"mosquitto", MQSIM_MOSQUITTO_VERSION_STR},
+                      {"failing_runs", before.failures + st.failures}, {"known_runs", before.known + st.known},
+                      {"known_by_cause", by_cause}, {"tolerance_s", st.tolerance_s}, {"elapsed_s", st.elapsed_s}};
   write_atomically(path, state.dump() + "\n");
 }
 
@@ -111,7 +139,8 @@ void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint3
   signal(SIGINT, SIG_IGN);  // the parent decides when to stop (it sends SIGTERM)
   signal(SIGTERM, [](int) { _exit(0); });
   const props::SeedPlan plan{p.base_seed, p.shard, p.shards, p.jobs};
-  const std::uint64_t done_before = load_position(state_path(out, p, job), plan, job);
+  const Tally before = load_tally(state_path(out, p, job), plan, job);
+  const std::uint64_t done_before = before.done;
   props::CampaignOptions opt;
   opt.size = p.size;
   opt.schedules = 0;
@@ -125,12 +154,13 @@ void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint3
   props::KnownDeviations known;
   std::string error;
   known.load_dir(props::default_known_deviations_dir(), &error);
+  opt.tolerate = !is_reference_program();  // a reference broker compares with nothing
   double last_save_s = 0;
   auto progress = [&](const props::CampaignStats& st, const props::Finding* fresh) {
     if (fresh) save_finding(out, *fresh);
     if (st.elapsed_s - last_save_s >= 1.0 || fresh) {
       last_save_s = st.elapsed_s;
-      save_position(state_path(out, p, job), plan, job, done_before + st.schedules);
+      save_position(state_path(out, p, job), plan, job, before, st);
       char line[160];
       const int n = std::snprintf(line, sizeof line, "%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", job, st.schedules,
                                   st.failures, st.known, st.ops, st.virtual_ms);
@@ -138,7 +168,7 @@ void save_position(const fs::path& path, const props::SeedPlan& plan, std::uint3
     }
   };
   auto rep = props::run_campaign(opt, known, progress);
-  save_position(state_path(out, p, job), plan, job, done_before + rep.stats.schedules);
+  save_position(state_path(out, p, job), plan, job, before, rep.stats);
   char line[160];
   const int n = std::snprintf(line, sizeof line, "%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", job, rep.stats.schedules,
                               rep.stats.failures, rep.stats.known, rep.stats.ops, rep.stats.virtual_ms);
@@ -242,6 +272,11 @@ int supervise_fuzz_jobs(const FuzzArgs& args, const fs::path& out, std::uint32_t
               t.schedules, elapsed_s, elapsed_s > 0 ? double(t.schedules) / elapsed_s : 0.0, jobs, t.failures, t.known, saved, out.c_str(),
               g_stop ? " (stopped; continue with --resume)" : "");
   (void)args;
+  // The per-cause counts live in the jobs' state files: the same report `mqsim merge` prints.
+  MergeArgs report;
+  report.dirs = {out.string()};
+  std::printf("\n");
+  run_merge(report);
   return saved > 0 ? kExitFound : kExitOk;
 }
 

@@ -10,11 +10,15 @@
 #include "cli/corpus_cmd.h"
 #include "cli/daemon_cmd.h"
 #include "cli/input.h"
+#include "props/campaign.h"
+#include "sim/worker.h"
 
 namespace {
 
 int run_main(int argc, char** argv) {
   using namespace mqsim::cli;
+  // Started by another mqsim as a reference worker (props/tolerance.h): serve jobs, nothing else.
+  if (argc == 2 && std::string(argv[1]) == mqsim::kWorkerFlag) mqsim::props::serve_campaign_worker();
   CLI::App app{"mqsim: Mosquitto's own broker code in a deterministic simulator, checked against a reference model of MQTT 5.0/3.1.1"};
   app.require_subcommand(1);
 
@@ -30,6 +34,20 @@ int run_main(int argc, char** argv) {
   c->add_option("--out", check.out_dir, "Where failure artifacts go");
   c->add_option("--known", check.known_dir, "Known-deviations directory (default: the repository's)");
   c->add_flag("--fail-fast", check.fail_fast, "Stop at the first new failure");
+  c->add_option("--broker", check.broker, "as-built: this build's Mosquitto, a failing run tolerated iff the fixed broker passes it; "
+                "fixed: the fixed broker (every listed fix applied), with NO tolerance")
+      ->check(CLI::IsMember({"as-built", "fixed"}));
+
+  ExplainArgs explain;
+  auto* x = app.add_subcommand("explain", "Which known cause explains a failure: run it on the fixed broker and on each ablation variant (every fix but one)");
+  x->add_option("what", explain.what, "A failure directory, a seed, a schedule.json or a known-deviation face")->required();
+  x->add_option("--size", explain.size, "Schedule size used for a seed")->check(CLI::Range(1, 1000));
+  x->add_option("--known", explain.known_dir, "Known-deviations directory (default: the one the fixed broker was built from)");
+
+  MergeArgs merge;
+  auto* m = app.add_subcommand("merge", "One morning report from several `mqsim fuzz --out` directories (e.g. the shards of a nightly matrix)");
+  m->add_option("dirs", merge.dirs, "Campaign directories")->required()->expected(1, 1 << 20);
+  m->add_option("--known", merge.known_dir, "Known-deviations directory (default: the repository's)");
 
   ReplayArgs replay;
   auto* r = app.add_subcommand("replay", "Re-run a seed, a failure directory, a schedule.json or a fuzzer input (crash-<sha1>) exactly, and write its artifacts");
@@ -84,6 +102,8 @@ int run_main(int argc, char** argv) {
     }
   }
   if (c->parsed()) return run_check(check);
+  if (x->parsed()) return run_explain(explain);
+  if (m->parsed()) return run_merge(merge);
   if (k->parsed()) {
     if (!corpus_compare.empty()) return run_corpus_compare(corpus_compare[0], corpus_compare[1], corpus_reasons);
     return run_corpus(corpus);

@@ -865,7 +865,7 @@ const Msg* Walker::will_sooner_than_late(std::size_t idx, const Judgement& late)
 }
 
 // A will that nothing published explains, of a connection behind a partition that keepalive
-// would close, only a little later: the close came before 1.5 x Keep Alive [MQTT-3.1.2-22].
+// would close, only a little later: the close came before 1 x Keep Alive of silence [MQTT-3.1.2-22].
 // Named as the keepalive rule, which is what the broker broke (its will is then due at once).
 bool Walker::will_of_early_keepalive_close(std::size_t idx, const mqtt::Packet& p) {
   const std::uint64_t now = ev_[idx].time_ms;
@@ -875,10 +875,10 @@ bool Walker::will_of_early_keepalive_close(std::size_t idx, const mqtt::Packet& 
     if (other.version == mqtt::Version::v5 && other.will_delay_s > 0) continue;
     std::uint64_t last_read_ms = 0;
     for (std::uint64_t d : other.sure_recv_ms) last_read_ms = std::max(last_read_ms, d);
-    const std::uint64_t earliest_ms = last_read_ms + std::uint64_t{other.keepalive_s} * 1500;
-    if (earliest_ms <= now) continue;  // early_close would have placed it
+    const std::uint64_t earliest_ms = last_read_ms + std::uint64_t{other.keepalive_s} * kKeepaliveEarliestCloseMsPerS;
+    if (earliest_ms < now) continue;  // early_close would have placed it
     violate(idx, other.client, "MQTT-3.1.2-22",
-            "no keepalive close before 1.5 x " + std::to_string(other.keepalive_s) + " s after the last packet received (t>=" +
+            "no keepalive close before the Keep Alive (" + std::to_string(other.keepalive_s) + " s) passed without a packet received (t>=" +
                 std::to_string(earliest_ms) + "ms)",
             "the Will Message of " + other.client_id + " at t=" + std::to_string(now) + "ms: the server closed the connection (" +
                 std::to_string(earliest_ms - now) + " ms early)");

@@ -29,6 +29,10 @@ namespace mqsim::model::detail {
 constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
 constexpr std::uint64_t kForeverMs = std::numeric_limits<std::uint64_t>::max() / 4;
 constexpr std::uint32_t kExpiryNever = 0xFFFFFFFFu;
+// [MQTT-3.1.2-22] bounds how LATE the server closes a silent connection (1.5 x Keep Alive). The
+// earliest a keepalive close may come is once the client, as far as the server can tell, missed its
+// own keepalive [MQTT-3.1.2-20]: 1 x Keep Alive without a packet received (issue 20's review).
+constexpr std::uint64_t kKeepaliveEarliestCloseMsPerS = 1000;
 constexpr std::size_t kMaxSendsTracked = 64;   // Msg::sends beyond this: assume some send was read
 
 struct PendingRequest {       // a client packet that the server must answer

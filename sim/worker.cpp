@@ -1,6 +1,7 @@
 // Persistent worker processes: see worker.h.
 #include "worker.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
@@ -167,6 +168,45 @@ Worker::Worker(Handler handler, std::uint32_t wall_timeout_ms)
   assert(wall_timeout_ms_ > 0);
 }
 
+Worker::Worker(Program program, std::uint32_t wall_timeout_ms)
+    : program_(std::move(program)), wall_timeout_ms_(wall_timeout_ms) {
+  assert(!program_.path.empty());
+  assert(wall_timeout_ms_ > 0);
+}
+
+namespace {
+constexpr int kProgramJobFd = 3;
+constexpr int kProgramAnswerFd = 4;
+constexpr int kFirstFreeFd = 10;
+}  // namespace
+
+// In the forked child: the pipes become fds 3 and 4, every other inherited descriptor is closed
+// (another worker's pipe held open here would hide that worker's end of file), then exec.
+void Worker::exec_program(int in_fd, int out_fd) const {
+  const int in_high = fcntl(in_fd, F_DUPFD, kFirstFreeFd);
+  const int out_high = fcntl(out_fd, F_DUPFD, kFirstFreeFd);
+  if (in_high < 0 || out_high < 0 || dup2(in_high, kProgramJobFd) < 0 || dup2(out_high, kProgramAnswerFd) < 0) _exit(127);
+  for (int fd = kProgramAnswerFd + 1; fd < 1024; ++fd) ::close(fd);
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(program_.path.c_str()));
+  for (const auto& a : program_.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(const_cast<char*>(kWorkerFlag));
+  argv.push_back(nullptr);
+  execv(program_.path.c_str(), argv.data());
+  std::fprintf(stderr, "mqsim: cannot run worker program %s: %s\n", program_.path.c_str(), std::strerror(errno));
+  _exit(127);
+}
+
+void serve_worker(const Worker::Handler& handler) {
+  // The pipes must be what the parent set up: a person running the flag by hand gets told.
+  if (fcntl(kProgramJobFd, F_GETFD) < 0 || fcntl(kProgramAnswerFd, F_GETFD) < 0) {
+    std::fprintf(stderr, "%s is for mqsim's own use: this program then serves jobs on fds 3 and 4\n", kWorkerFlag);
+    _exit(2);
+  }
+  BrokerHost::prepare_process();
+  child_loop(handler, kProgramJobFd, kProgramAnswerFd);
+}
+
 Worker::~Worker() { stop(); }
 
 namespace {
@@ -179,8 +219,8 @@ void remove_sandbox_of(pid_t pid) {
 
 bool Worker::start() {
   // Before fork: OpenSSL initialised and the broker's pristine globals snapshotted once here,
-  // not in every child.
-  BrokerHost::prepare_process();
+  // not in every child (a worker program does it itself, in serve_worker).
+  if (program_.path.empty()) BrokerHost::prepare_process();
   int down[2], up[2];
   if (pipe(down) != 0) return false;
   if (pipe(up) != 0) {
@@ -194,6 +234,7 @@ bool Worker::start() {
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the process that owns this worker
     ::close(down[1]);
     ::close(up[0]);
+    if (!program_.path.empty()) exec_program(down[0], up[1]);
     child_loop(handler_, down[0], up[1]);
   }
   ::close(down[0]);

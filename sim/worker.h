@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mqsim {
 
@@ -27,6 +28,16 @@ class Worker {
   using Handler = std::function<std::string(std::string_view job)>;
 
   explicit Worker(Handler handler, std::uint32_t wall_timeout_ms = 20'000);
+  // A worker that is another program: fork, then exec `program` with `args` followed by
+  // kWorkerFlag. That program calls serve_worker() and speaks the same pipe protocol (jobs on
+  // fd 3, answers on fd 4). Used for a second broker in one campaign (the fixed broker, an
+  // ablation variant): two brokers cannot live in one process (their globals and interposed
+  // libc calls have the same names).
+  struct Program {
+    std::string path;
+    std::vector<std::string> args;
+  };
+  Worker(Program program, std::uint32_t wall_timeout_ms);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -39,13 +50,22 @@ class Worker {
   void stop();
   WorkerReply collect_death(std::string partial, bool timed_out);
 
+  [[noreturn]] void exec_program(int in_fd, int out_fd) const;
+
   Handler handler_;
+  Program program_;             // path empty: run handler_ in a forked child
   std::uint32_t wall_timeout_ms_;
   pid_t pid_ = -1;
   int to_child_ = -1;
   int from_child_ = -1;
   std::uint64_t restarts_ = 0;
 };
+
+// The hidden command-line flag that turns a program into a worker (Worker::Program).
+inline constexpr const char* kWorkerFlag = "--mqsim-worker";
+// The worker side of Worker::Program: prepares the process (BrokerHost::prepare_process), then
+// answers jobs on fd 3 with `handler` until the parent closes the pipe. Never returns.
+[[noreturn]] void serve_worker(const Worker::Handler& handler);
 
 // The trace buffer a crash handler flushes (the live Sim's, registered by Sim itself).
 class TraceWriter;

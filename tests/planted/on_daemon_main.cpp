@@ -44,6 +44,13 @@ int main() {
     std::fprintf(stderr, "%s\n", error.c_str());
     return 2;
   }
+  // The tolerance reference is the planted broker with the fixes (as in matrix_main.cpp): the
+  // unplanted fixed broker would pass the plant's runs and tolerate them.
+  props::ReferencePrograms reference = props::ReferencePrograms::built_in();
+  reference.fixed = MQSIM_PLANTED_FIXED_PROGRAM;
+  reference.without.clear();
+  opt.reference = reference;
+  opt.attribute = false;
   const auto rep = props::run_campaign(opt, known);
   if (rep.findings.empty() || !rep.findings.front().evaluation.violation) {
     std::printf("the simulator did not find %s as a model violation: nothing to show on the daemon\n", MQSIM_PLANT_NAME);

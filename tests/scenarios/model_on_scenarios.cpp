@@ -399,13 +399,16 @@ TEST_CASE("DEVIATION [MQTT-3.14.4-1]: a PUBLISH after the server's DISCONNECT (t
   }) == "MQTT-3.14.4-1");
 }
 
-TEST_CASE("DEVIATION [MQTT-3.1.2-22]: a keepalive close before 1.5 x keepalive") {
+// Issue 20's review: [MQTT-3.1.2-22] bounds how late the server closes; a client silent for more
+// than its Keep Alive missed its own keepalive [MQTT-3.1.2-20], so Mosquitto's whole-second close
+// 100 ms before 1.5 x Keep Alive is no violation (it was listed as keepalive-close-rounds-down).
+TEST_CASE("a keepalive close after 1 x but before 1.5 x keepalive of silence is no violation") {
   CHECK(statement_of(seed_config(), [](Sim& sim) {
     sim.advance(600ms);
     auto& c = sim.client("c", {.keepalive_s = 5, .auto_ping = false});
     c.connect();        // the broker's last receipt: t=0.6 s
-    sim.advance(10s);   // closed at t=8.0 s: 7.4 s < 7.5 s of silence
-  }) == "MQTT-3.1.2-22");
+    sim.advance(10s);   // closed at t=8.0 s: 7.4 s of silence, more than the 5 s Keep Alive
+  }) == "ok");
 }
 
 TEST_CASE("DEVIATION [MQTT-3.3.2-6]: a message whose remaining expiry rounds to 0 s goes out with none") {

@@ -1,0 +1,255 @@
+# The fixed broker: this build's Mosquitto with the fix of every known cause whose `versions`
+# name MQSIM_MOSQUITTO_VERSION (props/known-deviations/<cause>/cause.json + fix.fix or
+# fix-<version>.fix, applied in cause-name order), and broker variants in general: a variant is
+# the broker with a list of fix files (or plants: tests/planted/*.plant is the same format)
+# applied. Only the touched files are recompiled; each touched file's patched object is keyed by
+# the file and the fix hunks applied to it, so variants that patch a file the same way share one
+# object (an ablation variant recompiles only the files of the one fix it leaves out).
+#
+#   MQSIM_KNOWN_DEVIATIONS_DIR   the list the fixed broker is built from (default: the repository's)
+#
+# Sets MQSIM_FIXES (the fix files applied, in order) and MQSIM_FIXED_CAUSES (their causes), and
+# produces mosquitto_broker_fixed. vendor/fixed-programs.cmake links the programs.
+
+set(MQSIM_KNOWN_DEVIATIONS_DIR "${CMAKE_SOURCE_DIR}/props/known-deviations" CACHE PATH
+  "Known deviations (one directory per root cause, with its fix) the fixed broker is built from")
+set(MQSIM_FIX_APPLIER "${CMAKE_CURRENT_LIST_DIR}/apply-fix.cmake" CACHE INTERNAL "")
+
+# The `file` lines of a fix: the tree-relative paths it patches.
+function(mqsim_fix_files fix out)
+  file(STRINGS "${fix}" lines REGEX "^file ")
+  set(rels)
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE "^file " "" rel "${line}")
+    list(APPEND rels "${rel}")
+  endforeach()
+  list(REMOVE_DUPLICATES rels)
+  set(${out} "${rels}" PARENT_SCOPE)
+endfunction()
+
+# The part of `fix` that patches `rel`, written to <out_var>'s file: the applier loads every file
+# a fix names, so a patched copy of one file gets only that file's hunks. Walked as a string
+# (C lines carry ';' and '[', which CMake lists mangle).
+function(mqsim_fix_fragment fix rel out_var)
+  file(READ "${fix}" text)
+  string(REPLACE "\r" "" text "${text}")
+  set(text "\n${text}\n")
+  string(SHA1 key "${fix}|${rel}")
+  string(SUBSTRING "${key}" 0 12 key)
+  get_filename_component(name "${fix}" NAME)
+  set(fragment "# ${rel} part of ${fix}\n")
+  set(keep FALSE)
+  set(guard 0)
+  while(NOT text STREQUAL "" AND guard LESS 10000)
+    math(EXPR guard "${guard} + 1")
+    string(FIND "${text}" "\n" nl)
+    string(SUBSTRING "${text}" 0 ${nl} line)
+    math(EXPR nl "${nl} + 1")
+    string(SUBSTRING "${text}" ${nl} -1 text)
+    if(line MATCHES "^file (.+)$")
+      if("${CMAKE_MATCH_1}" STREQUAL "${rel}")
+        set(keep TRUE)
+      else()
+        set(keep FALSE)
+      endif()
+    endif()
+    if(keep)
+      string(APPEND fragment "${line}\n")
+    endif()
+  endwhile()
+  set(path "${CMAKE_BINARY_DIR}/fix-fragments/${key}-${name}")
+  # Rewritten only when it changed: its time stamp decides whether the patched file is rebuilt.
+  set(old "")
+  if(EXISTS "${path}")
+    file(READ "${path}" old)
+  endif()
+  if(NOT old STREQUAL fragment)
+    file(WRITE "${path}" "${fragment}")
+  endif()
+  set(${out_var} "${path}" PARENT_SCOPE)
+endfunction()
+
+# mqsim_variant_broker(<target> <fix or plant files, in the order they apply>): produces the
+# imported library <target>, Mosquitto with those fixes applied.
+function(mqsim_variant_broker target)
+  set(fixes ${ARGN})
+  set(touched)
+  foreach(fix IN LISTS fixes)
+    mqsim_fix_files("${fix}" rels)
+    list(APPEND touched ${rels})
+  endforeach()
+  list(REMOVE_DUPLICATES touched)
+  list(SORT touched)
+  set(objects)
+  set(object_targets mosquitto_objs)
+  set(exclude "")
+  foreach(rel IN LISTS touched)
+    if(NOT "${MQSIM_MOSQUITTO_TREE}/${rel}" IN_LIST MQSIM_MOSQ_SRCS_ABS)
+      message(FATAL_ERROR "mqsim: a fix for ${target} patches ${rel}, which is not one of the broker's "
+        "compiled files in ${MQSIM_MOSQUITTO_TREE} (a header or an unbuilt file: only .c files of the broker "
+        "can be patched this way). Fixes: ${fixes}")
+    endif()
+    set(frags)
+    foreach(fix IN LISTS fixes)
+      mqsim_fix_files("${fix}" rels)
+      if(rel IN_LIST rels)
+        mqsim_fix_fragment("${fix}" "${rel}" frag)
+        list(APPEND frags "${frag}")
+      endif()
+    endforeach()
+    string(SHA1 key "${rel}|${frags}")
+    string(SUBSTRING "${key}" 0 12 key)
+    set(objs mosquitto_objs_p_${key})
+    if(NOT TARGET ${objs})
+      set(dir "${CMAKE_BINARY_DIR}/patched/${key}")
+      string(REPLACE ";" "$<SEMICOLON>" frag_arg "${frags}")
+      add_custom_command(OUTPUT ${dir}/${rel}
+        COMMAND ${CMAKE_COMMAND} -E copy ${MQSIM_MOSQUITTO_TREE}/${rel} ${dir}/${rel}
+        COMMAND ${CMAKE_COMMAND} "-DFIX=${frag_arg}" -DTREE=${dir} -P ${MQSIM_FIX_APPLIER}
+        DEPENDS ${frags} ${MQSIM_MOSQUITTO_TREE}/${rel} ${MQSIM_FIX_APPLIER}
+        COMMENT "Patching ${rel} (${key})" VERBATIM)
+      add_library(${objs} OBJECT ${dir}/${rel})
+      foreach(prop COMPILE_DEFINITIONS INCLUDE_DIRECTORIES COMPILE_OPTIONS C_STANDARD POSITION_INDEPENDENT_CODE)
+        get_target_property(value mosquitto_objs ${prop})
+        set_target_properties(${objs} PROPERTIES ${prop} "${value}")
+      endforeach()
+    endif()
+    list(APPEND objects "$<TARGET_OBJECTS:${objs}>")
+    list(APPEND object_targets ${objs})
+    string(REPLACE "." "\\." rel_re "${rel}")
+    string(APPEND exclude "|${rel_re}")
+  endforeach()
+  if(exclude STREQUAL "")
+    mqsim_broker_library(${target} "$<TARGET_OBJECTS:mosquitto_objs>" mosquitto_objs)
+    return()
+  endif()
+  string(SUBSTRING "${exclude}" 1 -1 exclude)
+  mqsim_broker_library(${target}
+    "$<FILTER:$<TARGET_OBJECTS:mosquitto_objs>,EXCLUDE,/(${exclude})\\.o$>;${objects}"
+    "${object_targets}")
+endfunction()
+
+# mqsim_reference_program(<target> <broker> <output path>): the mqsim program on <broker>
+# (its objects come from mqsim_cli, defined later: generator expressions bind late).
+function(mqsim_reference_program target broker output)
+  get_filename_component(dir "${output}" DIRECTORY)
+  get_filename_component(name "${output}" NAME)
+  add_executable(${target} $<TARGET_OBJECTS:mqsim_cli>)
+  target_link_libraries(${target} PRIVATE mqsim_props mqsim_corpus mqsim_differential mqsim_report)
+  mqsim_link_broker(${target} ${broker})
+  set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${dir}" OUTPUT_NAME "${name}")
+  # Only mqsim-fixed keeps its debug info (people replay and debug on it); the variants are
+  # workers: 62 MB -> 4 MB each (13 ablation variants were 794 MB with it, 49 MB without).
+  if(NOT target STREQUAL "mqsim_fixed")
+    target_link_options(${target} PRIVATE -Wl,--strip-debug)
+  endif()
+endfunction()
+
+
+# mqsim_fixes_besides(<plant> <out>): the fixes that can go with a planted bug: all but those
+# whose find blocks contain the plant's line (the plant and that fix change the same code).
+function(mqsim_fixes_besides plant out)
+  file(STRINGS "${plant}" finds REGEX "^find ")
+  set(kept)
+  foreach(fix IN LISTS MQSIM_FIXES)
+    file(READ "${fix}" text)
+    set(overlaps FALSE)
+    foreach(f IN LISTS finds)
+      string(FIND "${text}" "${f}" at)
+      if(NOT at EQUAL -1)
+        set(overlaps TRUE)
+      endif()
+    endforeach()
+    if(NOT overlaps)
+      list(APPEND kept "${fix}")
+    endif()
+  endforeach()
+  set(${out} "${kept}" PARENT_SCOPE)
+endfunction()
+
+# Which causes the fixed broker carries: every <cause>/cause.json whose versions name this
+# Mosquitto; its fix is fix-<version>.fix when there is one, else fix.fix. Read at configure time
+# (CMAKE_CONFIGURE_DEPENDS: editing a cause or a fix, or adding a cause, re-runs it).
+function(mqsim_collect_fixes dir version out_fixes out_causes)
+  file(GLOB cause_files CONFIGURE_DEPENDS "${dir}/*/cause.json")
+  list(SORT cause_files)
+  set(fixes)
+  set(causes)
+  foreach(cause_file IN LISTS cause_files)
+    get_filename_component(cause_dir "${cause_file}" DIRECTORY)
+    get_filename_component(cause "${cause_dir}" NAME)
+    file(READ "${cause_file}" json)
+    string(JSON n ERROR_VARIABLE err LENGTH "${json}" versions)
+    if(err)
+      message(FATAL_ERROR "${cause_file}: versions: ${err}")
+    endif()
+    set(listed FALSE)
+    if(n GREATER 0)
+      math(EXPR last "${n} - 1")
+      foreach(i RANGE ${last})
+        string(JSON entry GET "${json}" versions ${i})
+        string(REGEX REPLACE " .*" "" first_word "${entry}")
+        if(first_word STREQUAL version)
+          set(listed TRUE)
+        endif()
+      endforeach()
+    endif()
+    if(NOT listed)
+      continue()
+    endif()
+    file(GLOB fix_candidates CONFIGURE_DEPENDS "${cause_dir}/*.fix")
+    if(EXISTS "${cause_dir}/fix-${version}.fix")
+      set(fix "${cause_dir}/fix-${version}.fix")
+    elseif(EXISTS "${cause_dir}/fix.fix")
+      set(fix "${cause_dir}/fix.fix")
+    else()
+      message(WARNING "mqsim: known cause ${cause} lists Mosquitto ${version} but has no fix for it "
+        "(fix.fix or fix-${version}.fix): the fixed broker cannot tolerate it; only its regex names it")
+      continue()
+    endif()
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${fix}" "${cause_file}")
+    list(APPEND fixes "${fix}")
+    list(APPEND causes "${cause}")
+  endforeach()
+  set(${out_fixes} "${fixes}" PARENT_SCOPE)
+  set(${out_causes} "${causes}" PARENT_SCOPE)
+endfunction()
+
+# Applies all the fixes to a scratch copy at configure time: a fix that does not apply (its line
+# moved, two fixes overlap) fails here, naming the fix file, rather than deep in a build.
+function(mqsim_check_fixes_apply fixes)
+  set(scratch "${CMAKE_BINARY_DIR}/fix-check")
+  file(REMOVE_RECURSE "${scratch}")
+  foreach(fix IN LISTS fixes)
+    mqsim_fix_files("${fix}" rels)
+    foreach(rel IN LISTS rels)
+      if(NOT EXISTS "${MQSIM_MOSQUITTO_TREE}/${rel}")
+        message(FATAL_ERROR "mqsim: ${fix}: file ${rel} is not in ${MQSIM_MOSQUITTO_TREE}")
+      endif()
+      configure_file("${MQSIM_MOSQUITTO_TREE}/${rel}" "${scratch}/${rel}" COPYONLY)
+    endforeach()
+  endforeach()
+  execute_process(COMMAND ${CMAKE_COMMAND} "-DFIX=${fixes}" -DTREE=${scratch} -P ${MQSIM_FIX_APPLIER}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "mqsim: the fixed broker's fixes do not apply to Mosquitto ${MQSIM_MOSQUITTO_VERSION}:\n${err}")
+  endif()
+endfunction()
+
+set(MQSIM_MOSQ_SRCS_ABS)
+foreach(src IN LISTS mosq_srcs)
+  get_filename_component(abs "${src}" ABSOLUTE BASE_DIR "${MQSIM_MOSQUITTO_TREE}")
+  list(APPEND MQSIM_MOSQ_SRCS_ABS "${abs}")
+endforeach()
+set(MQSIM_MOSQ_SRCS_ABS "${MQSIM_MOSQ_SRCS_ABS}" CACHE INTERNAL "")
+
+mqsim_collect_fixes("${MQSIM_KNOWN_DEVIATIONS_DIR}" "${MQSIM_MOSQUITTO_VERSION}" fixes causes)
+if(fixes)
+  mqsim_check_fixes_apply("${fixes}")
+endif()
+set(MQSIM_FIXES "${fixes}" CACHE INTERNAL "")
+set(MQSIM_FIXED_CAUSES "${causes}" CACHE INTERNAL "")
+list(LENGTH causes n_causes)
+string(REPLACE ";" ", " causes_text "${causes}")
+message(STATUS "mqsim: fixed broker for Mosquitto ${MQSIM_MOSQUITTO_VERSION}: ${n_causes} fix(es) from ${MQSIM_KNOWN_DEVIATIONS_DIR}: ${causes_text}")
+mqsim_variant_broker(mosquitto_broker_fixed ${fixes})
