@@ -68,3 +68,14 @@ if [[ $rc -ne 0 ]]; then
 fi
 grep -E '^(stat::|Done )|Suppressions used|^ +[0-9]+ +[0-9]+ ' "$log"
 echo "fuzz-smoke: ok (${seconds}s, MQSIM_FUZZ_MODEL=${MQSIM_FUZZ_MODEL:-1}: no crash, no sanitizer report, no hang, no unlisted violation)"
+
+# The bad-input properties of every reader (tests/unit/test_input_readers.cpp: 10,000 mutated
+# inputs per reader, every truncation of the state files) under the same ASan+UBSan build: a
+# reader that reads past a buffer or overflows while refusing bad input is a finding too.
+start_s=$SECONDS
+cmake --build "$build" --target mqsim_unit_tests -j "$(nproc)" >>"$build.build.log" 2>&1 \
+  || { tail -40 "$build.build.log" >&2; echo "fuzz-smoke: unit tests build failed" >&2; exit 2; }
+"$build/tests/mqsim_unit_tests" -tc='readers:*' >"$build/readers.log" 2>&1 \
+  || { tail -60 "$build/readers.log" >&2; echo "fuzz-smoke: reader properties FAILED under ASan+UBSan (log: $build/readers.log)" >&2; exit 1; }
+tail -2 "$build/readers.log"
+echo "fuzz-smoke: reader properties ok under ASan+UBSan ($((SECONDS - start_s)) s, build included)"
