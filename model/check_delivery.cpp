@@ -774,6 +774,23 @@ void Walker::fresh_delivery(std::size_t idx, Conn& c, Session& s, const mqtt::Pa
       if (!group_taken(j, a)) best = &j;
       continue;
     }
+    // Identical copies of different messages: each copy of a message is owed to, or MAY be sent
+    // for, one matching subscription at that subscription's QoS [MQTT-3.3.4-2], so a message
+    // with as many copies at this QoS as it has subscriptions giving it has none left at it
+    // (2.1.2 seed 456: two QoS 2 copies for one "a" granted 2 left the other message none).
+    const auto room_at_qos = [&](const Judgement& x, const Msg& m) {
+      if (x.retained) return true;
+      std::size_t ways = 0, had = 0;
+      for (std::size_t si : s.subs)
+        if (subs_[si].group.empty() && subs_[si].granted >= 0 && possibly_matching(subs_[si], m, idx) && std::min<int>(m.qos, subs_[si].granted) == p.qos) ++ways;
+      for (const Delivery& d : s.deliveries)
+        if (d.msg == m.id && !d.retained_offer && d.group.empty() && d.qos == p.qos) ++had;
+      return had < ways;
+    };
+    if (a.id != b.id && room_at_qos(j, a) != room_at_qos(*best, b)) {
+      if (room_at_qos(j, a)) best = &j;
+      continue;
+    }
     // ... and then to one that has not reached this session yet.
     if (a.id != b.id && copies_of(a.id) != copies_of(b.id)) {
       if (copies_of(a.id) < copies_of(b.id)) best = &j;

@@ -76,10 +76,46 @@ set(MQSIM_MOSQ_DEFS_2_1
   WITH_PERSISTENCE WITH_SYS_TREE WITH_CONTROL WITH_MEMORY_TRACKING WITH_EPOLL WITH_THREADING)
 
 set(MQSIM_MOSQ_INCLUDES_2_1 . src include lib libcommon common deps)
-# Libraries the 2.1 broker objects call besides libc/OpenSSL (vendor/CMakeLists.txt finds them;
-# Debian: libcjson-dev). cJSON allocates through mosquitto_malloc (main() installs the hooks), so
-# its memory is in the per-run arena too.
-set(MQSIM_MOSQ_LIBS_2_1 cjson)
+
+# Libraries the broker objects call besides libc/OpenSSL are read from the tree itself (a source
+# that includes the library's header needs it), not from the version number: a 2.0 tree patched
+# to use cJSON, or a 2.1 tree without it, gets what it includes. "<name>|<header regex>|<Debian
+# package>" (vendor/CMakeLists.txt finds the library; ./mqsim installs the package).
+# cJSON (2.1): it allocates through mosquitto_malloc (main() installs the hooks), so its memory
+# is in the per-run arena too.
+set(MQSIM_MOSQ_OPTIONAL_LIBS "cjson|#[ \t]*include[ \t]*[<\"](cjson/)?cJSON\\.h[>\"]|libcjson-dev")
+
+# mqsim_mosquitto_libs(<sources> <out-libs>): the names of MQSIM_MOSQ_OPTIONAL_LIBS some source
+# includes.
+function(mqsim_mosquitto_libs srcs out_libs)
+  set(libs)
+  foreach(entry IN LISTS MQSIM_MOSQ_OPTIONAL_LIBS)
+    string(REPLACE "|" ";" fields "${entry}")
+    list(GET fields 0 name)
+    list(GET fields 1 header_re)
+    foreach(src IN LISTS srcs)
+      file(STRINGS "${src}" hits REGEX "${header_re}" LIMIT_COUNT 1)
+      if(hits)
+        list(APPEND libs ${name})
+        break()
+      endif()
+    endforeach()
+  endforeach()
+  set(${out_libs} ${libs} PARENT_SCOPE)
+endfunction()
+
+# mqsim_mosquitto_lib_package(<lib> <out-package>): the Debian package that provides <lib>.
+function(mqsim_mosquitto_lib_package lib out_package)
+  set(${out_package} "" PARENT_SCOPE)
+  foreach(entry IN LISTS MQSIM_MOSQ_OPTIONAL_LIBS)
+    string(REPLACE "|" ";" fields "${entry}")
+    list(GET fields 0 name)
+    if(name STREQUAL lib)
+      list(GET fields 2 package)
+      set(${out_package} ${package} PARENT_SCOPE)
+    endif()
+  endforeach()
+endfunction()
 
 # mqsim_mosquitto_sources(<tree> <version> <out-srcs> <out-defs> <out-includes> <out-libs>)
 function(mqsim_mosquitto_sources tree version out_srcs out_defs out_incs out_libs)
@@ -106,5 +142,6 @@ function(mqsim_mosquitto_sources tree version out_srcs out_defs out_incs out_lib
   set(${out_srcs} ${srcs} PARENT_SCOPE)
   set(${out_defs} ${MQSIM_MOSQ_DEFS_${line}} "VERSION=\"${version}\"" PARENT_SCOPE)
   set(${out_incs} ${incs} PARENT_SCOPE)
-  set(${out_libs} ${MQSIM_MOSQ_LIBS_${line}} PARENT_SCOPE)
+  mqsim_mosquitto_libs("${srcs}" libs)
+  set(${out_libs} ${libs} PARENT_SCOPE)
 endfunction()

@@ -85,7 +85,11 @@ TEST_CASE("many runs in one worker reuse one process and stay identical") {
 }
 
 TEST_CASE("what Mosquitto writes to stderr with fwrite() is a log line of the trace, not the test's output") {
-  // handle_subscribe.c: fprintf(stderr, "no payload\n"), which the compiler makes an fwrite().
+  // 2.0's handle_subscribe.c: fprintf(stderr, "no payload\n") for a SUBSCRIBE without topic
+  // filters, which the compiler makes an fwrite(). A true version difference: 2.1 dropped that
+  // line (2.1.2's handle_subscribe.c refuses the packet as malformed without a word) and sends
+  // its other stderr output through log__printf (logging.c sets libcommon_vprintf), so on 2.1
+  // nothing of this run reaches stderr and the line must not be invented either.
   auto r = run(SimConfig{}, [](Sim& sim) {
     auto& c = sim.client("c");
     c.connect();
@@ -96,5 +100,7 @@ TEST_CASE("what Mosquitto writes to stderr with fwrite() is a log line of the tr
   });
   REQUIRE(r.ok());
   const auto lines = r.trace.log_lines();
-  CHECK(std::find(lines.begin(), lines.end(), "no payload") != lines.end());
+  const bool written = std::find(lines.begin(), lines.end(), "no payload") != lines.end();
+  CHECK(written == !test::mosquitto_at_least(2, 1));
+  CHECK(r.trace.text(false).find("peer-closed") != std::string::npos);  // refused either way
 }

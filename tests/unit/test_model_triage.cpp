@@ -1386,4 +1386,47 @@ TEST_CASE("2.1.2 seed 1448: a will copy before its delay passed is named early, 
   }
 }
 
+TEST_CASE("2.1.2 seed 456: copies of a QoS 2 message and of its resend after PUBCOMP are matched so each has its QoS 2 copy [MQTT-3.3.4-2]") {
+  // c3's QoS 2 message is PUBCOMPed, then sent again with DUP and the same identifier: after the
+  // PUBCOMP that is a new Application Message (4.3.3: the identifier is free again). s, offline in
+  // between, subscribed "a" at QoS 2 and "#" at QoS 1 and resumes: each message is owed one copy at
+  // QoS 2, the maximum of the matching subscriptions, and MAY get a further copy at QoS 1 for "#"
+  // [MQTT-3.3.4-2]. Copies q2, q1, q2, q1 are then the two messages' two copies each. Two QoS 2
+  // copies of one message would need two subscriptions granting QoS 2: the model gave the second
+  // QoS 2 copy to the first message and found the second one owed a QoS 2 copy it never got.
+  for (bool second_q2 : {true, false}) {
+    TraceBuilder b;
+    const auto s = b.client("s"), c3 = b.client("c3");
+    const mqtt::Properties keep{prop(P::SessionExpiryInterval, 300)};
+    auto ks = b.connect(s, connect("s", false, keep, 0));
+    b.send(s, ks, subscribe(1, {sub("a", 2)}));
+    b.recv(s, ks, suback(1, {2}));
+    b.send(s, ks, subscribe(2, {sub("#", 1)}));
+    b.recv(s, ks, suback(2, {1}));
+    b.close(s, ks, "crash");
+    const auto k3 = b.connect(c3, connect("c3", true, {}, 0));
+    for (bool dup : {false, true}) {
+      b.send(c3, k3, publish("a", "p1", 2, 1, false, dup));
+      b.recv(c3, k3, pubrec(1));
+      b.send(c3, k3, pubrel(1));
+      b.recv(c3, k3, pubcomp(1));
+    }
+    ks = b.dial_connect(s, connect("s", false, keep, 0));
+    b.recv(s, ks, connack(true));
+    std::uint16_t id = 0;
+    for (std::uint8_t qos : second_q2 ? std::vector<std::uint8_t>{2, 1, 2, 1} : std::vector<std::uint8_t>{2, 1, 1}) {
+      b.recv(s, ks, publish("a", "p1", qos, ++id));
+      if (qos == 1) {
+        b.send(s, ks, puback(id));
+        continue;
+      }
+      b.send(s, ks, pubrec(id));
+      b.recv(s, ks, pubrel(id));
+      b.send(s, ks, pubcomp(id));
+    }
+    ping_at(b, s, ks, 5'000);
+    CHECK(statement_of(b, "max_inflight_messages 1\n", true) == (second_q2 ? "ok" : "MQTT-3.3.4-2"));
+  }
+}
+
 }  // TEST_SUITE
