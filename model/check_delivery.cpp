@@ -80,6 +80,23 @@ std::uint32_t Walker::allowed_copies(const Session& s, const Msg& m, std::size_t
   return std::max<std::uint32_t>(n, 1) * m.processings;
 }
 
+// Whether session `session` had an accepted connection still open after the event `from_idx`
+// (the message's PUBLISH) and accepted by `to_ms` (its expiry), as far as its client saw: the
+// server could have written a copy to it in between.
+bool Walker::delivery_could_start(std::size_t session, std::size_t from_idx, std::uint64_t to_ms) const {
+  if (session == kNever) return false;
+  for (const auto& [id, k] : conns_) {
+    if (k.session != session || !k.accepted || k.connack_ms > to_ms) continue;
+    // A close made while the link was held reaches the server only at the release: until then
+    // the server still writes to that connection.
+    const bool close_held = k.client_closed && k.ever_held && k.hold_since_ms <= k.close_ms &&
+                            (k.hold_since_idx != kNever || k.last_release_ms >= k.close_ms);
+    const std::size_t end_idx = close_held ? kNever : k.client_closed ? k.close_idx : k.peer_closed ? k.peer_close_idx : kNever;
+    if (end_idx == kNever || end_idx > from_idx) return true;
+  }
+  return false;
+}
+
 // Checks shared by live and retained copies: QoS, expiry, forwarded properties.
 bool Walker::judge_common(Judgement& j, std::size_t idx, const Conn& c, const mqtt::Packet& p, const Msg& m, const Sub& sub) {
   const bool v5 = c.version == mqtt::Version::v5;
@@ -109,7 +126,14 @@ bool Walker::judge_common(Judgement& j, std::size_t idx, const Conn& c, const mq
     // own receipt, as late as its PUBACK (unknown before that).
     const std::uint64_t recv_hi_ms = m.again_lo < idx ? (m.again_hi < idx ? std::max(m.recv_hi_ms, time_of(m.again_hi)) : kForeverMs)
                                                       : m.recv_hi_ms;
-    if (recv_hi_ms < kForeverMs && sent_lo_ms > recv_hi_ms + expiry_ms + options_.timer_slack_ms) {
+    // 3.3.2.3.3 deletes only a copy whose onward delivery has not started [MQTT-3.3.2-5]; a
+    // QoS > 0 copy with DUP 1 is the server's resend of an earlier attempt [MQTT-3.3.1-1], owed
+    // on a resumed session [MQTT-4.4.0-1], and started in time if the session had a connection
+    // the message could have been written to before it expired (a held link hides that write).
+    const bool resend_of_started = recv_hi_ms < kForeverMs && p.dup && p.qos > 0 &&
+                                   delivery_could_start(c.session, m.p_lo, recv_hi_ms + expiry_ms);
+    if (resend_of_started) count("expiry.resend_after_started_delivery");
+    if (!resend_of_started && recv_hi_ms < kForeverMs && sent_lo_ms > recv_hi_ms + expiry_ms + options_.timer_slack_ms) {
       j.statement = "MQTT-3.3.2-5";
       j.expected = "no copy after its Message Expiry Interval (" + std::to_string(*m.expiry_s) + " s) passed";
       j.seen = "delivered " + std::to_string(sent_lo_ms - recv_hi_ms) + " ms after it was received";
@@ -120,9 +144,13 @@ bool Walker::judge_common(Judgement& j, std::size_t idx, const Conn& c, const mq
       const std::uint64_t waited_lo_s = recv_hi_ms < kForeverMs && sent_lo_ms > recv_hi_ms ? (sent_lo_ms - recv_hi_ms) / 1000 : 0;
       const std::uint64_t waited_hi_s = e.time_ms > m.recv_lo_ms ? (e.time_ms - m.recv_lo_ms) / 1000 + 1 : 1;
       const std::int64_t hi = static_cast<std::int64_t>(*m.expiry_s) - static_cast<std::int64_t>(waited_lo_s);
-      const std::int64_t lo = static_cast<std::int64_t>(*m.expiry_s) - static_cast<std::int64_t>(waited_hi_s) -
-                              static_cast<std::int64_t>(options_.timer_slack_ms / 1000);
-      if (!fwd || static_cast<std::int64_t>(*fwd) > hi || static_cast<std::int64_t>(*fwd) < lo) {
+      std::int64_t lo = static_cast<std::int64_t>(*m.expiry_s) - static_cast<std::int64_t>(waited_hi_s) -
+                        static_cast<std::int64_t>(options_.timer_slack_ms / 1000);
+      // A resend repeats an attempt made at an unseen earlier instant: any interval from its
+      // receipt value down to 0 is "received minus waited" for some instant of that attempt.
+      if (resend_of_started) lo = 0;
+      const std::int64_t hi_resend = resend_of_started ? static_cast<std::int64_t>(*m.expiry_s) : hi;
+      if (!fwd || static_cast<std::int64_t>(*fwd) > hi_resend || static_cast<std::int64_t>(*fwd) < lo) {
         // This message passed the "not yet expired" test above: among failing explanations of
         // the same delivery it is the likelier one, so it wins a tie against an expired one.
         // Unless it surely waited longer than its interval (hi < 0: no value is right, only the

@@ -382,6 +382,7 @@ class Walker {
   Judgement judge_live(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p, std::size_t msg, std::size_t sub);
   Judgement judge_retained(std::size_t idx, const Conn& c, const Session& s, const mqtt::Packet& p, std::size_t msg, std::size_t offer);
   bool judge_common(Judgement& j, std::size_t idx, const Conn& c, const mqtt::Packet& p, const Msg& m, const Sub& sub);
+  bool delivery_could_start(std::size_t session, std::size_t from_idx, std::uint64_t to_ms) const;
   bool possibly_matching(const Sub& sub, const Msg& m, std::size_t idx) const;
   bool resend_after(const Sub& sub, const Msg& m, std::size_t idx) const;
   std::uint32_t allowed_copies(const Session& s, const Msg& m, std::size_t idx) const;

@@ -158,16 +158,25 @@ TEST_CASE("readers: random bytes are a fuzzer input: every byte string decodes t
   });
 }
 
-TEST_CASE("readers: a mutated known-deviation file loads, or the error names the file") {
-  const fs::path listed = fs::path(props::default_known_deviations_dir()) / "will-dropped-on-disconnect-with-error.json";
-  const std::string valid = read_text(listed);
-  REQUIRE_FALSE(valid.empty());
+TEST_CASE("readers: a mutated known-deviation cause or face loads, or the error names the file") {
+  // props/known-deviations/<cause>/cause.json and <cause>/faces/<face>.json: one of the two
+  // mutated per input, the other left valid.
+  const fs::path cause_dir = fs::path(props::default_known_deviations_dir()) / "will-dropped-on-disconnect-with-error";
+  const std::string cause = read_text(cause_dir / "cause.json");
+  const std::string face = read_text(cause_dir / "faces" / "will-dropped-on-disconnect-with-error.json");
+  REQUIRE_FALSE(cause.empty());
+  REQUIRE_FALSE(face.empty());
   Scratch scratch;
+  fs::create_directories(scratch.dir / "c" / "faces");
   property("KnownDeviations::load_dir", [&](std::uint64_t pick) {
-    const fs::path file = scratch.write("deviation.json", mutated(json::parse(valid), pick));
+    const bool mutate_cause = pick % 2 == 0;
+    const fs::path cause_file = scratch.write("c/cause.json", mutate_cause ? mutated(json::parse(cause), pick / 2) : cause);
+    const fs::path face_file = scratch.write("c/faces/f.json", mutate_cause ? face : mutated(json::parse(face), pick / 2));
     props::KnownDeviations known;
     std::string error;
-    if (!known.load_dir(scratch.dir.string(), &error)) RC_ASSERT(error.find(file.string()) != std::string::npos);
+    if (!known.load_dir(scratch.dir.string(), &error)) {
+      RC_ASSERT(error.find((mutate_cause ? cause_file : face_file).string()) != std::string::npos);
+    }
   });
 }
 

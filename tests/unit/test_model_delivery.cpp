@@ -169,6 +169,43 @@ TEST_CASE("message expiry: no copy once expired [MQTT-3.3.2-5], the interval for
   }
 }
 
+TEST_CASE("message expiry: a DUP resend of a copy whose delivery started before expiry is owed, not expired [MQTT-3.3.2-5, 4.4.0-1]") {
+  // PR-budget seeds 210 and 851 on the fixed broker: s's link is held when a QoS 1 message with
+  // a 1 s interval arrives (the server writes its copy into the partition), s crashes and
+  // resumes 5 s later: the server resends the unacknowledged PUBLISH with DUP 1 and interval 0.
+  // Onward delivery had started, so 3.3.2.3.3 does not delete it. A first copy (DUP 0) that late,
+  // or a DUP 1 copy to a session that had no connection before the message expired, is expired.
+  // Variant 3 (seed 210): s crashes while its link is held, before the message comes: the
+  // crash's FIN waits in the partition, so the server still writes the copy to that connection.
+  for (int variant : {0, 1, 2, 3}) {
+    TraceBuilder b;
+    const auto s = b.client("s");
+    const auto p = b.client("p");
+    const auto expiry = P::MessageExpiryInterval;
+    auto ks = b.connect(s, connect("s", false, {prop(P::SessionExpiryInterval, 100)}));
+    b.send(s, ks, subscribe(1, {sub("t", 1)}));
+    b.recv(s, ks, suback(1, {1}));
+    if (variant == 2) {   // offline before the message came: nothing could have been written
+      b.send(s, ks, disconnect());
+      b.close(s, ks, "disconnect");
+    } else {
+      b.fault(s, ks, "hold");
+    }
+    if (variant == 3) b.close(s, ks, "crash");
+    const auto kp = b.connect(p, connect("p"));
+    b.send(p, kp, publish("t", "x", 1, 1, false, false, {prop(expiry, 1)}));
+    b.recv(p, kp, puback(1));
+    if (variant < 2) b.close(s, ks, "crash");
+    b.at(5'000);
+    ks = b.connect(s, connect("s", false, {prop(P::SessionExpiryInterval, 100)}), true);
+    if (variant == 3) b.fault(s, ks, "release");
+    b.recv(s, ks, publish("t", "x", 1, 1, false, variant != 1, {prop(expiry, 0)}));
+    const auto v = judge(b);
+    const std::vector<std::string> want{"ok", "MQTT-3.3.2-5", "MQTT-3.3.2-5", "ok"};
+    CHECK_MESSAGE(verdict_statement(v) == want[variant], "variant " << variant);
+  }
+}
+
 TEST_CASE("subscription identifiers go with the message [MQTT-3.3.4-3]") {
   for (bool bad : {false, true}) {
     Pair w("t", 0, {prop(P::SubscriptionIdentifier, 42)});
