@@ -147,15 +147,21 @@ TEST_CASE("a new PUBLISH never reuses an identifier awaiting its acknowledgement
   }
 }
 
+// `s` connects with a session that outlives its connections and subscribes to t at QoS 1.
+static std::uint32_t subscribed_to_t(TraceBuilder& b, std::uint32_t s) {
+  const auto ks = b.connect(s, connect("s", false, {prop(P::SessionExpiryInterval, 100)}));
+  b.send(s, ks, subscribe(1, {sub("t", 1)}));
+  b.recv(s, ks, suback(1, {1}));
+  return ks;
+}
+
 TEST_CASE("message expiry: no copy once expired [MQTT-3.3.2-5], the interval forwarded minus the wait [MQTT-3.3.2-6]") {
   for (int variant : {0, 1, 2}) {
     TraceBuilder b;
     const auto s = b.client("s");
     const auto p = b.client("p");
     const auto expiry = P::MessageExpiryInterval;
-    auto ks = b.connect(s, connect("s", false, {prop(P::SessionExpiryInterval, 100)}));
-    b.send(s, ks, subscribe(1, {sub("t", 1)}));
-    b.recv(s, ks, suback(1, {1}));
+    auto ks = subscribed_to_t(b, s);
     b.send(s, ks, disconnect());
     b.close(s, ks, "disconnect");
     const auto kp = b.connect(p, connect("p"));
@@ -182,9 +188,7 @@ TEST_CASE("message expiry: a DUP resend of a copy whose delivery started before 
     const auto s = b.client("s");
     const auto p = b.client("p");
     const auto expiry = P::MessageExpiryInterval;
-    auto ks = b.connect(s, connect("s", false, {prop(P::SessionExpiryInterval, 100)}));
-    b.send(s, ks, subscribe(1, {sub("t", 1)}));
-    b.recv(s, ks, suback(1, {1}));
+    auto ks = subscribed_to_t(b, s);
     if (variant == 2) {   // offline before the message came: nothing could have been written
       b.send(s, ks, disconnect());
       b.close(s, ks, "disconnect");
