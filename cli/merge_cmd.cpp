@@ -60,12 +60,32 @@ bool add_campaign(const fs::path& dir, Morning& m, std::string* error) {
       *error = f.string() + ": not a job state file (no \"done\")";
       return false;
     }
-    version = j.value("mosquitto", version);
-    m.schedules += j.value("done", std::uint64_t{0});
-    m.failing_runs += j.value("failing_runs", std::uint64_t{0});
-    m.known_runs += j.value("known_runs", std::uint64_t{0});
+    // Every count a whole number, the version a string: anything else names the file and field.
+    const auto count = [&](const char* key, std::uint64_t* out) {
+      if (!j.contains(key)) return true;
+      if (!j[key].is_number_unsigned()) {
+        *error = f.string() + ": field \"" + key + "\": expected a whole number";
+        return false;
+      }
+      *out += j[key].get<std::uint64_t>();
+      return true;
+    };
+    if (j.contains("mosquitto")) {
+      if (!j["mosquitto"].is_string()) {
+        *error = f.string() + ": field \"mosquitto\": expected a string";
+        return false;
+      }
+      version = j["mosquitto"].get<std::string>();
+    }
+    if (!count("done", &m.schedules) || !count("failing_runs", &m.failing_runs) || !count("known_runs", &m.known_runs)) return false;
     if (j.contains("known_by_cause") && j["known_by_cause"].is_object()) {
-      for (const auto& [cause, runs] : j["known_by_cause"].items()) m.known[cause][version] += runs.get<std::uint64_t>();
+      for (const auto& [cause, runs] : j["known_by_cause"].items()) {
+        if (!runs.is_number_unsigned()) {
+          *error = f.string() + ": field \"known_by_cause\"." + cause + ": expected a whole number";
+          return false;
+        }
+        m.known[cause][version] += runs.get<std::uint64_t>();
+      }
     }
   }
   m.versions.insert(version);

@@ -37,6 +37,10 @@ std::optional<double> parse_duration_s(const std::string& text) {
 }
 
 std::optional<std::string> read_file(const std::string& path, std::string* error) {
+  if (path.empty()) {  // "" given as a file name (an unset shell variable, say): say so, not ": cannot open"
+    if (error) *error = "\"\" (an empty file name): cannot open";
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (error) *error = path + ": cannot open (" + std::strerror(errno) + ")";
