@@ -42,7 +42,7 @@ bool unsigned_field(const json& j, const char* key, const std::string& path, std
 std::optional<JobPosition> read_job_position(const std::string& path, std::uint64_t expected_first_seed,
                                              std::uint64_t expected_stride, std::string* error) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return JobPosition{};
+  if (!std::filesystem::exists(path, ec)) return JobPosition{0, nlohmann::json::object()};
   auto j = read_json_object(path, error);
   if (!j) return std::nullopt;
   std::uint64_t done = 0, first = 0, stride = 0, next = 0;
@@ -61,7 +61,7 @@ std::optional<JobPosition> read_job_position(const std::string& path, std::uint6
     *error = path + ": field \"next_seed\" " + std::to_string(next) + " disagrees with done " + std::to_string(done);
     return std::nullopt;
   }
-  return JobPosition{done};
+  return JobPosition{done, std::move(*j)};
 }
 
 std::optional<nlohmann::json> read_campaign_plan(const std::string& path, std::string* error) {

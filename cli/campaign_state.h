@@ -17,6 +17,7 @@ namespace mqsim::cli {
 // plan gives this job: a state file saved by another plan is refused.
 struct JobPosition {
   std::uint64_t done = 0;   // seeds finished
+  nlohmann::json saved;     // the whole file (its other counts), an empty object when absent
 };
 
 // nullopt with `error` when the file exists but cannot be used; {0} when it does not exist yet (the

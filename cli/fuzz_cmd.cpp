@@ -103,9 +103,7 @@ Tally load_tally(const fs::path& path, const props::SeedPlan& plan, std::uint32_
   assert(pos && "run_fuzz validates every state file before the jobs start");
   if (!pos || pos->done == 0) return t;
   t.done = pos->done;
-  std::ifstream in(path);
-  auto j = json::parse(in, nullptr, false);
-  if (!j.is_object()) return t;
+  const nlohmann::json& j = pos->saved;
   // Counts only (the position was checked above): a field of another type counts as none.
   const auto count = [&](const char* key) { return j.contains(key) && j[key].is_number_unsigned() ? j[key].get<std::uint64_t>() : 0; };
   t.failures = count("failing_runs");

@@ -4,6 +4,7 @@
 // (or 4, replay's hash mismatch), never dies of a signal, and writes nothing in its working
 // directory outside the output directory the command names (--out, or its default). Issue 17.
 //   mqsim_argv_props <path to mqsim> [runs]
+// MQSIM_ARGV_PROPS_ECHO=1 prints every generated command line (to see what the generator reaches).
 #include <rapidcheck.h>
 
 #include <signal.h>
